@@ -1,0 +1,198 @@
+"""The KitError hierarchy: every error carries a message a creator can act on."""
+
+from __future__ import annotations
+
+
+class KitError(Exception):
+    """Base of every error the app raises on purpose.
+
+    Attributes:
+        user_message: What a creator reads: what happened and what to do.
+        detail: Technical detail for the log. Never contains a secret.
+    """
+
+    default_message = "Something went wrong. Please try again."
+
+    def __init__(self, user_message: str | None = None, *, detail: str = "") -> None:
+        self.user_message = user_message or self.default_message
+        self.detail = detail
+        super().__init__(self.user_message)
+
+    def __str__(self) -> str:
+        return self.user_message if not self.detail else f"{self.user_message} ({self.detail})"
+
+
+class ConfigError(KitError):
+    """The app's configuration (kit_app.toml or KIT_* variables) is not usable."""
+
+    default_message = "The app's settings are not valid. Check the Kit app settings."
+
+
+# --- the sign-in flow -------------------------------------------------------------------
+
+
+class ConsentDeniedError(KitError):
+    """The creator clicked Deny (``error=access_denied``)."""
+
+    default_message = "You chose not to connect. Nothing was changed; you can connect any time."
+
+
+class AuthorizationError(KitError):
+    """Kit sent the browser back with an error other than a denial."""
+
+    default_message = "Kit could not start the connection. Please try connecting again."
+
+
+class FlowTimeoutError(KitError):
+    """No answer came back from the browser in time."""
+
+    default_message = (
+        "Kit did not answer in time. Click Connect to try again, and click Allow in your browser."
+    )
+
+
+class FlowCancelledError(KitError):
+    """The creator (or the app closing) cancelled the connection attempt."""
+
+    default_message = "Connecting was cancelled."
+
+
+class LoopbackError(KitError):
+    """The app could not listen for Kit's answer on this computer."""
+
+    default_message = "The app could not get ready to receive Kit's answer. Please try again."
+
+
+class PortInUseError(LoopbackError):
+    """The redirect URI's port is taken by another program."""
+
+    def __init__(self, port: int, *, detail: str = "") -> None:
+        self.port = port
+        super().__init__(
+            f"Another program is using port {port}, which Kit Desktop needs to receive Kit's "
+            "answer. Close that program (or restart your computer) and try again.",
+            detail=detail,
+        )
+
+
+class BrowserError(KitError):
+    """The system browser could not be opened."""
+
+    default_message = (
+        "Your browser could not be opened. Copy the link and open it in your browser yourself."
+    )
+
+
+# --- the token endpoint -----------------------------------------------------------------
+
+
+class InvalidGrantError(KitError):
+    """Kit refused the code or refresh token (``invalid_grant``)."""
+
+    default_message = "The sign-in link expired or was already used. Please connect again."
+
+
+class ReconnectNeededError(InvalidGrantError):
+    """The saved refresh token no longer works; the creator must connect again."""
+
+    default_message = (
+        "Kit no longer accepts this app's saved access (it was revoked or expired). "
+        "Please reconnect."
+    )
+
+
+class ClientConfigError(KitError):
+    """Kit rejected the app itself (``invalid_client`` and friends): a publisher problem."""
+
+    default_message = (
+        "Kit did not accept this app's settings. Please tell the app's publisher; "
+        "reinstalling or updating the app may help."
+    )
+
+    def __init__(
+        self, user_message: str | None = None, *, code: str = "", detail: str = ""
+    ) -> None:
+        self.code = code
+        super().__init__(user_message, detail=detail)
+
+
+class NetworkError(KitError):
+    """Kit could not be reached (DNS, refused, reset, TLS)."""
+
+    default_message = "Could not reach Kit. Check your internet connection and try again."
+
+
+class KitTimeoutError(NetworkError):
+    """Kit took too long to answer."""
+
+    default_message = "Kit took too long to answer. Check your connection and try again."
+
+
+class ServerError(KitError):
+    """Kit answered with a server error (5xx)."""
+
+    default_message = "Kit is having trouble right now. Please try again in a few minutes."
+
+
+class MalformedResponseError(KitError):
+    """Kit's answer was not what an OAuth server sends (HTML from a proxy, bad JSON...)."""
+
+    default_message = (
+        "Kit's answer could not be understood (a network filter or proxy may be in the way). "
+        "Please try again later."
+    )
+
+
+# --- token storage ----------------------------------------------------------------------
+
+
+class StorageError(KitError):
+    """The OS keyring could not keep the tokens; they live in memory for this run only."""
+
+    default_message = (
+        "Your computer's secure storage is not available, so you will need to connect again "
+        "next time you open the app."
+    )
+
+
+class StorageLockedError(StorageError):
+    """The keyring is locked (the unlock prompt was dismissed or refused)."""
+
+    default_message = (
+        "Your computer's secure storage is locked. Unlock it and click Retry, or keep "
+        "working: you will need to connect again next time."
+    )
+
+
+class TokenTooLargeError(StorageError):
+    """The value is larger than the OS store accepts (Windows Credential Manager)."""
+
+    default_message = (
+        "Kit's token is too large for Windows Credential Manager, so it is kept for this "
+        "session only. Your previously saved connection is unchanged."
+    )
+
+
+class CorruptEntryError(StorageError):
+    """The saved entry could not be read back as tokens."""
+
+    default_message = "The saved connection could not be read. Please connect again."
+
+
+# --- the API ------------------------------------------------------------------------------
+
+
+class ApiError(KitError):
+    """An API request failed; ``status`` is the HTTP status when there was one."""
+
+    def __init__(
+        self, user_message: str | None = None, *, status: int | None = None, detail: str = ""
+    ) -> None:
+        self.status = status
+        super().__init__(user_message, detail=detail)
+
+
+class UnsafeRequestError(ApiError):
+    """The request would send the token somewhere other than Kit's API origin."""
+
+    default_message = "That address is not part of Kit's API, so the request was not sent."

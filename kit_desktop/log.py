@@ -1,0 +1,96 @@
+"""Logging: a rotating file in the app data folder and a filter that redacts secrets."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import re
+import threading
+from pathlib import Path
+
+from kit_desktop.paths import data_dir
+
+REDACTED = "[redacted]"
+_SECRET_PARAMS = (
+    "code|state|code_verifier|code_challenge|access_token|refresh_token|token|"
+    "client_secret|password"
+)
+_PATTERNS = (
+    re.compile(rf"(?i)(\b(?:{_SECRET_PARAMS})=)[^&\s\"']+"),
+    re.compile(rf"(?i)(\"(?:{_SECRET_PARAMS})\"\s*:\s*\")[^\"]*"),
+    re.compile(r"(?i)(\bbearer\s+)[A-Za-z0-9\-._~+/]+=*"),
+)
+
+
+class _SecretRegistry:
+    """Known secret values to scrub, whatever the context they appear in."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._values: set[str] = set()
+
+    def add(self, value: str) -> None:
+        if len(value) >= 8:
+            with self._lock:
+                self._values.add(value)
+
+    def scrub(self, text: str) -> str:
+        with self._lock:
+            values = sorted(self._values, key=len, reverse=True)
+        for value in values:
+            if value in text:
+                text = text.replace(value, REDACTED)
+        return text
+
+
+_registry = _SecretRegistry()
+
+
+def register_secret(value: str) -> None:
+    """Make the redaction filter hide ``value`` wherever it appears."""
+    _registry.add(value)
+
+
+def redact(text: str) -> str:
+    """Return ``text`` with secret parameters, bearer tokens and known secrets hidden."""
+    for pattern in _PATTERNS:
+        text = pattern.sub(rf"\g<1>{REDACTED}", text)
+    return _registry.scrub(text)
+
+
+class RedactingFilter(logging.Filter):
+    """A filter that redacts the fully formatted message (and exception text)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record in place so no handler can see a secret."""
+        message = record.getMessage()
+        record.msg = redact(message)
+        record.args = None
+        if record.exc_info:
+            formatter = logging.Formatter()
+            record.exc_text = redact(formatter.formatException(record.exc_info))
+            record.exc_info = None
+        return True
+
+
+def log_file() -> Path:
+    """Return the app's log file path."""
+    return data_dir() / "logs" / "kit-desktop.log"
+
+
+def setup_logging(level: int = logging.INFO, *, to_file: bool = True) -> None:
+    """Configure the ``kit_desktop`` logger once, with redaction on every handler."""
+    logger = logging.getLogger("kit_desktop")
+    if getattr(logger, "_kit_configured", False):
+        return
+    logger.setLevel(level)
+    if to_file:
+        path = log_file()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.handlers.RotatingFileHandler(
+            path, maxBytes=1_000_000, backupCount=3, encoding="utf-8"
+        )
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.addFilter(RedactingFilter())
+        logger.addHandler(handler)
+    logger._kit_configured = True  # type: ignore[attr-defined]

@@ -1,0 +1,1 @@
+"""Qt adapters of the core: session state machine, threads, resources."""

@@ -1,0 +1,93 @@
+"""``python -m kit_desktop.sandbox``: run the sandbox alone; prints its base URL first."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from kit_desktop.config import DEFAULT_REDIRECT_URIS, SANDBOX_CLIENT_ID
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m kit_desktop.sandbox",
+        description="A local Kit OAuth server and API v4 subset, on 127.0.0.1.",
+    )
+    parser.add_argument("--port", type=int, default=0, help="port to listen on (default: free)")
+    parser.add_argument(
+        "--auto-approve", action="store_true", help="approve consent without showing the page"
+    )
+    parser.add_argument(
+        "--token-lifetime",
+        type=int,
+        default=7200,
+        metavar="SECONDS",
+        help="access token lifetime in seconds (default 7200)",
+    )
+    parser.add_argument(
+        "--client-id", default=SANDBOX_CLIENT_ID, help=f"registered client ID ({SANDBOX_CLIENT_ID})"
+    )
+    parser.add_argument(
+        "--redirect-uri",
+        action="append",
+        dest="redirect_uris",
+        metavar="URI",
+        help="registered redirect URI (repeatable; default: "
+        + ", ".join(DEFAULT_REDIRECT_URIS)
+        + ")",
+    )
+    parser.add_argument(
+        "--loopback-any-port",
+        action="store_true",
+        help="accept loopback redirect URIs on any port (RFC 8252 section 7.3)",
+    )
+    parser.add_argument(
+        "--rate-limit", type=int, default=600, help="requests per 60 s per token (default 600)"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the sandbox until interrupted; return the exit code."""
+    args = _parser().parse_args(argv)
+    if not 0 <= args.port <= 65535:
+        print(f"The port must be between 0 and 65535, not {args.port}.", file=sys.stderr)
+        return 2
+    if args.token_lifetime < 1:
+        print("The token lifetime must be at least 1 second.", file=sys.stderr)
+        return 2
+    from kit_desktop.sandbox.server import SandboxServer
+
+    try:
+        server = SandboxServer(
+            port=args.port,
+            client_id=args.client_id,
+            redirect_uris=args.redirect_uris or DEFAULT_REDIRECT_URIS,
+            auto_approve=args.auto_approve,
+            token_lifetime=args.token_lifetime,
+            loopback_any_port=args.loopback_any_port,
+            rate_limit=args.rate_limit,
+        )
+    except OSError as exc:
+        print(f"The sandbox could not listen on port {args.port}: {exc.strerror}.", file=sys.stderr)
+        return 1
+    print(server.base_url, flush=True)
+    print(
+        f"client_id={args.client_id} redirect_uris="
+        + ",".join(server.app.redirect_uris)
+        + (" (auto-approve)" if args.auto_approve else ""),
+        file=sys.stderr,
+        flush=True,
+    )
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,121 @@
+"""Kit's cursor pagination: ``after``/``before``/``per_page`` and the ``pagination`` object."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+DEFAULT_PER_PAGE = 500
+MAX_PER_PAGE = 1000
+
+SortKey = list[Any]
+
+
+class ParamError(Exception):
+    """A query parameter is not acceptable; Kit answers 422 with this message."""
+
+
+def encode_cursor(key: SortKey) -> str:
+    """Return an opaque cursor (base64 of a JSON array of sort keys, like Kit's)."""
+    return base64.b64encode(json.dumps(key, separators=(",", ":")).encode()).decode()
+
+
+def decode_cursor(cursor: str, like: SortKey) -> SortKey:
+    """Return the sort key inside ``cursor``, shaped like ``like``.
+
+    Raises:
+        ParamError: The cursor was not made by this server.
+    """
+    try:
+        key = json.loads(base64.b64decode(cursor, validate=True))
+    except (binascii.Error, ValueError) as exc:
+        raise ParamError("The cursor is invalid.") from exc
+    if (
+        not isinstance(key, list)
+        or len(key) != len(like)
+        or any(type(a) is not type(b) for a, b in zip(key, like, strict=True))
+    ):
+        raise ParamError("The cursor is invalid.")
+    return key
+
+
+def parse_bool(value: str | None, name: str) -> bool:
+    """Parse ``true``/``false`` (or ``1``/``0``) as Kit accepts them.
+
+    Raises:
+        ParamError: Anything else.
+    """
+    if value is None or value == "":
+        return False
+    lowered = value.lower()
+    if lowered in ("true", "1"):
+        return True
+    if lowered in ("false", "0"):
+        return False
+    raise ParamError(f"The {name} param must be true or false.")
+
+
+def parse_per_page(value: str | None) -> int:
+    """Return the page size asked for (default 500, 1 to 1000).
+
+    Raises:
+        ParamError: Not a whole number in range.
+    """
+    if value is None or value == "":
+        return DEFAULT_PER_PAGE
+    try:
+        per_page = int(value)
+    except ValueError as exc:
+        raise ParamError("The per_page param must be a number.") from exc
+    if not 1 <= per_page <= MAX_PER_PAGE:
+        raise ParamError(f"The per_page param must be between 1 and {MAX_PER_PAGE}.")
+    return per_page
+
+
+def paginate(
+    items: Sequence[dict[str, Any]],
+    key: Callable[[dict[str, Any]], SortKey],
+    params: dict[str, str],
+    *,
+    descending: bool,
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Return one page of ``items`` (already sorted by ``key``) and its pagination object.
+
+    Raises:
+        ParamError: Bad ``per_page``, cursor, ``include_total_count``, or both cursors given.
+    """
+    per_page = parse_per_page(params.get("per_page"))
+    with_total = parse_bool(params.get("include_total_count"), "include_total_count")
+    after, before = params.get("after") or None, params.get("before") or None
+    if after and before:
+        raise ParamError("Only one of the after and before params may be given.")
+    keys = [key(item) for item in items]
+    total = len(items)
+
+    def precedes(a: SortKey, b: SortKey) -> bool:
+        return a > b if descending else a < b
+
+    if before is not None:
+        cursor = decode_cursor(before, keys[0] if keys else [0])
+        end = sum(1 for k in keys if precedes(k, cursor))
+        start = max(0, end - per_page)
+    else:
+        start = 0
+        if after is not None:
+            cursor = decode_cursor(after, keys[0] if keys else [0])
+            start = sum(1 for k in keys if not precedes(cursor, k))
+        end = min(total, start + per_page)
+    page = list(items[start:end])
+    pagination: dict[str, Any] = {
+        "has_previous_page": start > 0,
+        "has_next_page": end < total,
+        "start_cursor": encode_cursor(keys[start]) if page else None,
+        "end_cursor": encode_cursor(keys[end - 1]) if page else None,
+        "per_page": per_page,
+    }
+    if with_total:
+        pagination["total_count"] = total
+    return page, pagination

@@ -1,0 +1,273 @@
+"""The sandbox HTTP server: a threaded server on 127.0.0.1 routing to OAuth and the API."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable
+from email.utils import formatdate
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import urlsplit
+
+from kit_desktop.config import DEFAULT_REDIRECT_URIS, SANDBOX_APP_NAME, SANDBOX_CLIENT_ID
+from kit_desktop.sandbox import pages
+from kit_desktop.sandbox.api import RATE_LIMIT, KitApi
+from kit_desktop.sandbox.data import build_dataset
+from kit_desktop.sandbox.faults import Fault, FaultTable
+from kit_desktop.sandbox.messages import BadRequest, Request, Response, parse_form
+from kit_desktop.sandbox.oauth import OAuthServer, SandboxApp
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 1_000_000
+_OAUTH_POSTS = {
+    "/oauth/token": "token",
+    "/v4/oauth/token": "token",
+    "/oauth/revoke": "revoke",
+    "/v4/oauth/revoke": "revoke",
+    "/oauth/authorize/decision": "decide",
+    "/v4/oauth/authorize/decision": "decide",
+}
+_AUTHORIZE = ("/oauth/authorize", "/v4/oauth/authorize")
+_METADATA = "/.well-known/oauth-authorization-server"
+
+
+class SandboxServer:
+    """A local Kit: OAuth server and API v4 subset over real HTTP on 127.0.0.1.
+
+    Use it as a context manager or call :meth:`start` and :meth:`stop`. Fault knobs live in
+    :attr:`faults`; the OAuth state in :attr:`oauth`; the API in :attr:`api`.
+
+    Args:
+        port: The port to listen on (0 picks a free one).
+        client_id: The registered sandbox app's client ID.
+        redirect_uris: The registered app's redirect URIs (exact match).
+        app_name: The app name shown on the consent page.
+        auto_approve: Skip the consent page.
+        token_lifetime: Access token lifetime in seconds.
+        loopback_any_port: Accept loopback redirect URIs on any port (RFC 8252).
+        rotate_refresh_tokens: Single-use refresh tokens, a new one on every refresh.
+        rate_limit: Requests per rolling 60 s per access token.
+        seed: The seed of the practice data.
+        clock: Wall-clock time (Unix seconds) for tokens and codes.
+    """
+
+    def __init__(
+        self,
+        *,
+        port: int = 0,
+        client_id: str = SANDBOX_CLIENT_ID,
+        redirect_uris: Iterable[str] = DEFAULT_REDIRECT_URIS,
+        app_name: str = SANDBOX_APP_NAME,
+        auto_approve: bool = False,
+        token_lifetime: int = 7200,
+        loopback_any_port: bool = False,
+        rotate_refresh_tokens: bool = True,
+        rate_limit: int = RATE_LIMIT,
+        seed: int = 2026,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.app = SandboxApp(client_id, app_name, tuple(redirect_uris))
+        self.oauth = OAuthServer(
+            [self.app],
+            token_lifetime=token_lifetime,
+            auto_approve=auto_approve,
+            loopback_any_port=loopback_any_port,
+            rotate_refresh_tokens=rotate_refresh_tokens,
+            clock=clock,
+        )
+        self.api = KitApi(self.oauth, build_dataset(seed), rate_limit=rate_limit)
+        self.faults = FaultTable()
+        self._httpd = _HTTPServer(("127.0.0.1", port), _Handler)
+        self._httpd.sandbox = self
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        """The port the server listens on."""
+        return int(self._httpd.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        """The server's origin, e.g. ``http://127.0.0.1:53100``."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> SandboxServer:
+        """Serve in a background thread and return ``self``."""
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._httpd.serve_forever,
+                kwargs={"poll_interval": 0.02},
+                name="kit-sandbox",
+                daemon=True,
+            )
+            self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve on the calling thread until :meth:`stop` is called from another one."""
+        self._httpd.serve_forever(poll_interval=0.2)
+
+    def stop(self) -> None:
+        """Stop serving and free the port."""
+        if self._thread is not None:
+            self._httpd.shutdown()
+            self._thread.join(timeout=5)
+            self._thread = None
+        self._httpd.server_close()
+
+    def set_fault(self, path: str, fault: Fault) -> None:
+        """Apply ``fault`` to requests on ``path`` (see :class:`Fault`)."""
+        self.faults.set(path, fault)
+
+    def __enter__(self) -> SandboxServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def dispatch(self, request: Request) -> Response:
+        """Route one request to the right endpoint."""
+        path, method = request.path, request.method
+        if path in _AUTHORIZE:
+            if method != "GET":
+                return Response.html(405, pages.error_page("Not allowed", "Use GET here."))
+            return self.oauth.authorize(request)
+        if path in _OAUTH_POSTS:
+            if method != "POST":
+                return Response.json(
+                    405, {"error": "invalid_request", "error_description": "Use POST."}
+                )
+            endpoint: Callable[[Request], Response] = getattr(self.oauth, _OAUTH_POSTS[path])
+            return endpoint(request)
+        if path == "/v4" or path.startswith("/v4/"):
+            return self.api.handle(request)
+        if path == _METADATA:
+            return Response.json(200, self.oauth.metadata(self.base_url))
+        if path == "/" and method == "GET":
+            return Response.html(
+                200, pages.home_page(self.base_url, self.app.client_id, self.app.redirect_uris)
+            )
+        return Response.html(404, pages.error_page("Page not found", "There is nothing here."))
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    sandbox: SandboxServer
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _HTTPServer
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    timeout = 30
+    server_version = "KitSandbox/1.0"
+    sys_version = ""
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def do_PUT(self) -> None:
+        self._serve()
+
+    def do_PATCH(self) -> None:
+        self._serve()
+
+    def do_DELETE(self) -> None:
+        self._serve()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Log the method and path only: queries and bodies carry codes and tokens."""
+        log.debug("%s %s", self.command, urlsplit(self.path).path)
+
+    def _serve(self) -> None:
+        sandbox = self.server.sandbox
+        parts = urlsplit(self.path)
+        try:
+            request = self._request(parts.path, parts.query)
+        except BadRequest as exc:
+            self._send(Response.json(400, {"errors": [exc.message]}))
+            return
+        fault = sandbox.faults.take(parts.path)
+        if fault is not None:
+            if fault.seconds:
+                time.sleep(fault.seconds)
+            if fault.kind != "delay" and fault.kind != "drop_after":
+                self._send(_fault_response(fault, parts.path))
+                return
+        try:
+            response = sandbox.dispatch(request)
+        except Exception:
+            log.exception("sandbox handler failed on %s %s", request.method, request.path)
+            response = Response.json(500, {"errors": ["Internal Server Error"]})
+        if fault is not None and fault.kind == "drop_after":
+            response = Response(200, drop=True)
+        self._send(response)
+
+    def _request(self, path: str, query: str) -> Request:
+        if self.headers.get("Transfer-Encoding"):
+            raise BadRequest("Chunked bodies are not supported; send a Content-Length.")
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError as exc:
+            raise BadRequest("The Content-Length header is not a number.") from exc
+        if not 0 <= length <= MAX_BODY:
+            raise BadRequest("The request body is too large.")
+        body = self.rfile.read(length) if length else b""
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        return Request(self.command, path, parse_form(query), headers, body)
+
+    def _send(self, response: Response) -> None:
+        if response.drop:
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        try:
+            reason = HTTPStatus(response.status).phrase
+        except ValueError:
+            reason = ""
+        lines = [
+            f"HTTP/1.1 {response.status} {reason}",
+            f"Server: {self.server_version}",
+            f"Date: {formatdate(usegmt=True)}",
+            f"Content-Length: {len(response.body)}",
+        ]
+        lines += [f"{name}: {value}" for name, value in response.headers.items()]
+        if self.headers.get("Connection", "").lower() == "close":
+            lines.append("Connection: close")
+            self.close_connection = True
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        self.wfile.write(head + response.body)
+        self.wfile.flush()
+
+
+def _fault_response(fault: Fault, path: str) -> Response:
+    oauth = "/oauth/" in path
+    if fault.kind == "drop":
+        return Response(200, drop=True)
+    if fault.kind == "redirect":
+        return Response(307, b"", {"Location": fault.location})
+    if fault.kind == "malformed":
+        return Response(200, b'{"access_token": "abc', {"Content-Type": "application/json"})
+    if fault.kind == "html":
+        page = "<html><body><h1>Proxy error</h1><p>The gateway is busy.</p></body></html>"
+        return Response(200, page.encode(), {"Content-Type": "text/html"})
+    if oauth:
+        return Response.json(
+            fault.status, {"error": "server_error", "error_description": "Simulated failure."}
+        )
+    return Response.json(fault.status, {"errors": ["Simulated failure."]})

@@ -1,0 +1,22 @@
+"""Test set-up: offscreen Qt, a throwaway home, and a rule for missing real parts."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+# Before any Qt import: no display here, and never the user's real settings or keyring.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+_HOME = tempfile.mkdtemp(prefix="kit-desktop-test-home-")
+for _name, _sub in (
+    ("XDG_CONFIG_HOME", "config"),
+    ("XDG_DATA_HOME", "data"),
+    ("XDG_CACHE_HOME", "cache"),
+    ("XDG_STATE_HOME", "state"),
+):
+    os.environ[_name] = os.path.join(_HOME, _sub)
+for _name in list(os.environ):
+    if _name.startswith("KIT_"):
+        del os.environ[_name]
+
+pytest_plugins = ["tests.helpers.fixtures"]
