@@ -92,6 +92,12 @@ class InvalidGrantError(KitError):
     default_message = "The sign-in link expired or was already used. Please connect again."
 
 
+class NotConnectedError(KitError):
+    """No Kit account is connected on this computer (for this Kit app)."""
+
+    default_message = "Not connected to Kit yet. Connect first."
+
+
 class ReconnectNeededError(InvalidGrantError):
     """The saved refresh token no longer works; the creator must connect again."""
 

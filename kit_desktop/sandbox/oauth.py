@@ -313,6 +313,11 @@ class OAuthServer:
                 return TokenCheck("expired", grant.client_id)
             return TokenCheck("ok", grant.client_id)
 
+    def issued_secrets(self) -> set[str]:
+        """Return every code and token issued so far (for tests that hunt for leaks)."""
+        with self._lock:
+            return {*self._codes, *self._access_tokens, *self._refresh_tokens}
+
     def expire_access_token(self, token: str) -> None:
         """Make ``token`` expired now (a test knob)."""
         with self._lock:

@@ -10,7 +10,7 @@ from pathlib import Path
 import kit_desktop
 
 CORE_PACKAGES = ("auth", "api", "sandbox")
-CORE_MODULES = ("config", "errors", "log", "paths")
+CORE_MODULES = ("config", "errors", "http", "log", "paths")
 
 
 def core_modules() -> list[str]:

@@ -1,0 +1,406 @@
+"""The loopback receiver: catches Kit's redirect on 127.0.0.1 (stdlib only, no Qt)."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import logging
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import partial
+from types import TracebackType
+from urllib.parse import urlsplit
+
+from kit_desktop.auth import pages as _pages
+from kit_desktop.auth.callback import AuthorizationResponse, CallbackRejected, check_callback
+from kit_desktop.auth.loopback_http import REQUEST_TIMEOUT, HttpRequest, LoopbackServer, Reply
+from kit_desktop.auth.pages import Page, PageRenderer
+from kit_desktop.config import check_redirect_uri
+from kit_desktop.errors import (
+    ConfigError,
+    FlowCancelledError,
+    FlowTimeoutError,
+    KitError,
+    LoopbackError,
+    PortInUseError,
+)
+
+__all__ = ["DONE_PATH", "AuthorizationResponse", "LoopbackReceiver"]
+
+_log = logging.getLogger(__name__)
+
+#: Seconds to wait for the callback by default.
+DEFAULT_TIMEOUT = 300.0
+#: The fixed page the browser is sent to after the callback, so the code leaves the address bar.
+DONE_PATH = "/done"
+#: Seconds :meth:`LoopbackReceiver.serve_done` keeps serving ``/done`` by default.
+DONE_GRACE = 10.0
+#: Seconds a ``/done`` request waits for :meth:`LoopbackReceiver.finish` before a neutral page.
+DONE_WAIT = 5.0
+#: Seconds :meth:`LoopbackReceiver.close` waits for the serving loop to notice.
+_CLOSE_WAIT = 2.0
+
+
+@dataclass(frozen=True)
+class _Binding:
+    family: int
+    host: str
+    port: int
+    path: str
+    uri: str
+
+    @property
+    def literal(self) -> str:
+        return f"[{self.host}]" if self.family == socket.AF_INET6 else self.host
+
+
+class LoopbackReceiver:
+    """Listens on a loopback redirect URI until Kit's answer for one flow arrives.
+
+    The socket is bound when the receiver is made, before the browser opens. Use a new
+    receiver for every attempt, and always :meth:`close` it (or use it as a context manager).
+
+    Args:
+        redirect_uris: The registered redirect URIs, tried in order (``http://127.0.0.1:PORT/...``
+            or ``http://[::1]:PORT/...``; port 0 asks for an ephemeral port).
+        state: This flow's state value.
+        timeout: Seconds :meth:`wait` waits for the callback.
+        clock: Monotonic clock used for the timeout.
+        expected_issuer: The issuer an ``iss`` parameter must name, or ``None`` to accept any.
+        pages: The page renderer (default: the bundled ``resources/pages``).
+        request_timeout: Seconds each connection has to send its request head.
+
+    Raises:
+        ConfigError: A redirect URI is not a loopback ``http`` URI with a port and path.
+        PortInUseError: Every configured port is taken; names the first one.
+        LoopbackError: No configured address could be bound for another reason.
+    """
+
+    def __init__(
+        self,
+        redirect_uris: Sequence[str],
+        state: str,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        clock: Callable[[], float] = time.monotonic,
+        expected_issuer: str | None = None,
+        pages: PageRenderer | None = None,
+        request_timeout: float = REQUEST_TIMEOUT,
+    ) -> None:
+        if not state or not state.isascii() or not state.isprintable():
+            raise ValueError("state must be non-empty printable ASCII")
+        bindings = [_parse_redirect_uri(uri) for uri in redirect_uris]
+        if not bindings:
+            raise ConfigError("At least one redirect URI must be configured.")
+        self._state = state
+        self._timeout = timeout
+        self._clock = clock
+        self._expected_issuer = expected_issuer
+        self._renderer = pages if pages is not None else PageRenderer.bundled()
+        self._lock = threading.Lock()
+        self._serving = threading.Lock()
+        self._cancelled = threading.Event()
+        self._settled = threading.Event()
+        self._wake_done = threading.Event()
+        self._done_served = threading.Event()
+        self._claim: str | None = None
+        self._outcome: AuthorizationResponse | KitError | None = None
+        self._done_page: Page | None = None
+        self._closed = False
+        self._server, self._binding = self._bind(bindings, request_timeout)
+        self._port = int(self._server.server_address[1])
+        self._redirect_uri = (
+            self._binding.uri
+            if self._binding.port
+            else f"http://{self._binding.literal}:{self._port}{self._binding.path}"
+        )
+        self._hosts = {f"{self._binding.literal}:{self._port}"}
+        if self._port == 80:
+            self._hosts.add(self._binding.literal)
+        _log.info("waiting for Kit's answer on %s", self._redirect_uri)
+
+    # -- public API ------------------------------------------------------------------------
+
+    @property
+    def redirect_uri(self) -> str:
+        """The redirect URI to send to Kit, with the real port (byte-identical each time)."""
+        return self._redirect_uri
+
+    @property
+    def port(self) -> int:
+        """The bound port."""
+        return self._port
+
+    @property
+    def server_address(self) -> tuple[str, int]:
+        """The bound ``(host, port)``: always a loopback address."""
+        return (str(self._server.server_address[0]), self._port)
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` has been called."""
+        return self._closed
+
+    def wait(self, should_stop: Callable[[], bool] | None = None) -> AuthorizationResponse:
+        """Serve requests until this flow's callback arrives; refuse everything else.
+
+        Args:
+            should_stop: Checked between short polls; ``True`` cancels (e.g. a thread's
+                ``isInterruptionRequested``).
+
+        Returns:
+            The authorization response; the browser is sent on to ``/done``.
+
+        Raises:
+            ConsentDeniedError: The creator chose not to connect.
+            AuthorizationError: Kit answered with another error.
+            FlowTimeoutError: Nothing valid arrived within the timeout.
+            FlowCancelledError: :meth:`cancel` or :meth:`close` was called, or ``should_stop``.
+        """
+        with self._serving_slot() as usable:
+            if not usable:
+                raise FlowCancelledError(detail="the receiver is closed")
+            deadline = self._clock() + self._timeout
+            while not self._settled.is_set():
+                if self._cancelled.is_set() or (should_stop is not None and should_stop()):
+                    raise FlowCancelledError()
+                if self._clock() >= deadline:
+                    raise FlowTimeoutError(detail=f"no callback within {self._timeout:g} s")
+                self._server.handle_request()
+        outcome = self._outcome
+        if isinstance(outcome, AuthorizationResponse):
+            return outcome
+        raise outcome if outcome is not None else FlowCancelledError()
+
+    def serve_done(
+        self, timeout: float = DONE_GRACE, should_stop: Callable[[], bool] | None = None
+    ) -> None:
+        """After a successful :meth:`wait`, serve only ``/done`` for a short while.
+
+        Returns once ``/done`` was shown, after ``timeout`` seconds, or on cancel/close;
+        at once if the flow did not succeed.
+
+        Args:
+            timeout: The longest time to keep serving.
+            should_stop: Checked between short polls; ``True`` stops serving.
+        """
+        with self._serving_slot() as usable:
+            if not usable or self._claim != "success":
+                return
+            deadline = self._clock() + timeout
+            while not (
+                self._done_served.is_set()
+                or self._cancelled.is_set()
+                or (should_stop is not None and should_stop())
+                or self._clock() >= deadline
+            ):
+                self._server.handle_request()
+
+    def finish(self, ok: bool, message: str = "") -> None:
+        """Set what ``/done`` shows: connected (``ok``) or the failure ``message`` (escaped).
+
+        Thread-safe; does nothing once the receiver is closed.
+        """
+        with self._lock:
+            if self._closed:
+                return
+            self._done_page = _pages.outcome_page(ok, message)
+        self._wake_done.set()
+
+    def cancel(self) -> None:
+        """Make :meth:`wait` raise :class:`FlowCancelledError` within a poll interval.
+
+        Thread-safe; the port stays bound until :meth:`close`.
+        """
+        self._cancelled.set()
+        self._wake_done.set()
+        self._server.wake()
+
+    def close(self) -> None:
+        """Stop serving, free the port and forget the state. Idempotent and thread-safe."""
+        self.cancel()
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        acquired = self._serving.acquire(timeout=_CLOSE_WAIT)
+        try:
+            self._server.stop()
+        finally:
+            if acquired:
+                self._serving.release()
+        with self._lock:
+            self._state = ""
+            self._outcome = None
+            self._done_page = None
+        _log.info("stopped listening on port %d", self._port)
+
+    def __enter__(self) -> LoopbackReceiver:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"LoopbackReceiver(redirect_uri={self._redirect_uri!r}, closed={self._closed})"
+
+    # -- binding ---------------------------------------------------------------------------
+
+    def _bind(
+        self, bindings: list[_Binding], request_timeout: float
+    ) -> tuple[LoopbackServer, _Binding]:
+        busy: list[int] = []
+        failures: list[str] = []
+        for binding in bindings:
+            try:
+                server = LoopbackServer(
+                    binding.family,
+                    (binding.host, binding.port),
+                    self,
+                    request_timeout=request_timeout,
+                )
+            except OSError as exc:
+                if _is_busy(exc):
+                    busy.append(binding.port)
+                    _log.info("port %d is in use; trying the next redirect URI", binding.port)
+                else:
+                    failures.append(f"{binding.literal}:{binding.port}: {exc.strerror or exc}")
+                continue
+            return server, binding
+        if busy:
+            raise PortInUseError(busy[0], detail=f"ports in use: {busy}")
+        raise LoopbackError(detail="; ".join(failures))
+
+    # -- answering requests (called on connection threads) ---------------------------------
+
+    def respond(self, request: HttpRequest) -> Reply:
+        """Answer one well-formed request (the server's :class:`Responder` interface)."""
+        if request.method != "GET":
+            return self._reply(
+                _pages.status_page(405),
+                "refused a non-GET request",
+                extra=(("Allow", "GET"),),
+                head_only=request.method == "HEAD",
+            )
+        target = request.target
+        if not target.startswith("/") or "#" in target:
+            return self._reply(_pages.BAD_REQUEST, "refused a malformed request target")
+        hosts = request.header_values("host")
+        if len(hosts) != 1:
+            return self._reply(_pages.BAD_REQUEST, "refused a request without one Host header")
+        if hosts[0].lower() not in self._hosts:
+            return self._reply(_pages.status_page(421), "refused a request for another host")
+        path, _, query = target.partition("?")
+        if path == self._binding.path:
+            return self._on_callback(query)
+        if path == DONE_PATH:
+            return self._on_done()
+        return self._reply(_pages.NOT_FOUND, "refused a request for another path")
+
+    def refuse(self, status: int, reason: str) -> Reply:
+        """Answer a request refused at the HTTP level (the :class:`Responder` interface)."""
+        return self._reply(_pages.status_page(status), f"refused a request: {reason}")
+
+    def _on_callback(self, query: str) -> Reply:
+        with self._lock:
+            finished = self._claim is not None or self._closed
+            expected = self._state
+        if finished:
+            return self._reply(_pages.ALREADY_USED, "refused a callback after the flow ended")
+        try:
+            response = check_callback(query, expected, self._expected_issuer)
+        except CallbackRejected as rejected:
+            page = _pages.WRONG_FLOW if rejected.wrong_flow else _pages.BAD_REQUEST
+            return self._reply(page, f"ignored a callback: {rejected.reason}")
+        except KitError as error:  # ConsentDeniedError or AuthorizationError
+            if not self._take_claim("error"):
+                return self._reply(_pages.ALREADY_USED, "refused a callback after the flow ended")
+            return self._reply(
+                _pages.outcome_page(False, error.user_message),
+                f"callback ended the flow: {type(error).__name__}",
+                after_sent=partial(self._settle, error),
+                important=True,
+            )
+        if not self._take_claim("success"):
+            return self._reply(_pages.ALREADY_USED, "refused a callback after the flow ended")
+        return self._reply(
+            _pages.REDIRECT_TO_DONE,
+            "accepted the callback",
+            extra=(("Location", DONE_PATH),),
+            after_sent=partial(self._settle, response),
+            important=True,
+        )
+
+    def _on_done(self) -> Reply:
+        if self._claim != "success":
+            return self._reply(_pages.NOT_FOUND, "refused /done before the callback")
+        self._wake_done.wait(DONE_WAIT)
+        with self._lock:
+            page = self._done_page or _pages.NEUTRAL_DONE
+        return self._reply(page, "showed the result page", after_sent=self._on_done_served)
+
+    def _on_done_served(self) -> None:
+        self._done_served.set()
+        self._server.wake()
+
+    def _take_claim(self, kind: str) -> bool:
+        with self._lock:
+            if self._claim is not None or self._closed:
+                return False
+            self._claim = kind
+            return True
+
+    def _settle(self, outcome: AuthorizationResponse | KitError) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._outcome = outcome
+        self._settled.set()
+        self._server.wake()
+
+    def _reply(
+        self,
+        page: Page,
+        summary: str,
+        *,
+        extra: tuple[tuple[str, str], ...] = (),
+        head_only: bool = False,
+        after_sent: Callable[[], None] | None = None,
+        important: bool = False,
+    ) -> Reply:
+        data = self._renderer.response(page, extra_headers=extra, head_only=head_only)
+        return Reply(data, f"{page.status}, {summary}", after_sent, important)
+
+    @contextlib.contextmanager
+    def _serving_slot(self) -> Iterator[bool]:
+        if not self._serving.acquire(blocking=False):
+            raise RuntimeError("the receiver is already serving on another thread")
+        try:
+            yield not self._closed
+        finally:
+            self._serving.release()
+
+
+def _parse_redirect_uri(uri: str) -> _Binding:
+    parts = urlsplit(check_redirect_uri(uri))
+    host = parts.hostname or ""
+    if parts.path == DONE_PATH:
+        raise ConfigError(f"The redirect URI {uri!r} must not use the path {DONE_PATH}.")
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    return _Binding(family, host, parts.port or 0, parts.path, uri)
+
+
+def _is_busy(exc: OSError) -> bool:
+    if exc.errno == errno.EADDRINUSE:
+        return True
+    # Windows: WSAEADDRINUSE, or WSAEACCES when another socket holds the port exclusively.
+    return sys.platform == "win32" and getattr(exc, "winerror", None) in (10048, 10013)

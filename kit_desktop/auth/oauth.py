@@ -1,0 +1,237 @@
+"""Kit's OAuth endpoints from the client side: authorization URL, exchange, refresh, revoke."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlencode, urlsplit
+
+import requests
+
+from kit_desktop.auth import pkce
+from kit_desktop.auth.tokenset import TokenSet
+from kit_desktop.config import Settings, check_endpoint_url
+from kit_desktop.errors import (
+    ClientConfigError,
+    InvalidGrantError,
+    KitError,
+    MalformedResponseError,
+    ReconnectNeededError,
+    ServerError,
+)
+from kit_desktop.http import DEFAULT_TIMEOUTS, Timeouts, new_session, read_capped, send
+
+log = logging.getLogger(__name__)
+
+MAX_TOKEN_RESPONSE = 64 * 1024
+_CONFIG_MESSAGES = {
+    "invalid_client": "Kit does not recognise this app (its client ID was refused). "
+    "Please tell the app's publisher.",
+    "unauthorized_client": "This app is not allowed to connect to Kit this way. "
+    "Please tell the app's publisher.",
+    "unsupported_grant_type": "Kit refused the kind of sign-in this app uses. "
+    "Please tell the app's publisher.",
+    "invalid_scope": "Kit refused the access this app asked for. Please tell the app's publisher.",
+    "invalid_request": "Kit said the app's request was incomplete or wrong. "
+    "Please try again; if it keeps happening, tell the app's publisher.",
+}
+
+
+@dataclass(frozen=True)
+class AuthorizationAttempt:
+    """One connection attempt's PKCE values and authorization URL (new for every attempt)."""
+
+    url: str = field(repr=False)  # carries the state
+    redirect_uri: str
+    state: str = field(repr=False)
+    verifier: str = field(repr=False)
+    challenge: str
+
+
+class OAuthClient:
+    """Talks to Kit's authorization server for one :class:`Settings`.
+
+    Args:
+        settings: Endpoints, client ID and body format.
+        session: The HTTP session (default: a new one with the app's User-Agent).
+        clock: Wall-clock time, for token expiry.
+        timeouts: Connect and read time-outs in seconds.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        session: requests.Session | None = None,
+        clock: Callable[[], float] = time.time,
+        timeouts: Timeouts = DEFAULT_TIMEOUTS,
+    ) -> None:
+        if settings.client_id is None:
+            raise ClientConfigError("No Kit client ID is configured.", code="no_client_id")
+        for name in ("authorize_url", "token_url", "revoke_url"):
+            check_endpoint_url(getattr(settings, name), name)
+        self.settings = settings
+        self.client_id: str = settings.client_id
+        self.session = session or new_session()
+        self.clock = clock
+        self.timeouts = timeouts
+
+    def new_attempt(self, redirect_uri: str, state: str | None = None) -> AuthorizationAttempt:
+        """Generate a verifier, challenge and state and build the authorization URL."""
+        verifier = pkce.new_verifier()
+        challenge = pkce.code_challenge(verifier)
+        state = state or pkce.new_state()
+        params = {
+            "client_id": self.client_id,
+            "response_type": "code",
+            "redirect_uri": redirect_uri,
+            "code_challenge": challenge,
+            "code_challenge_method": pkce.METHOD,
+            "scope": self.settings.scope,
+            "state": state,
+        }
+        if self.settings.tenant_name:
+            params["tenant_name"] = self.settings.tenant_name
+        joiner = "&" if urlsplit(self.settings.authorize_url).query else "?"
+        url = f"{self.settings.authorize_url}{joiner}{urlencode(params)}"
+        return AuthorizationAttempt(url, redirect_uri, state, verifier, challenge)
+
+    def exchange(self, code: str, verifier: str, redirect_uri: str) -> TokenSet:
+        """Trade an authorization code for tokens (never retried: codes are single-use).
+
+        Raises:
+            KitError: A typed error with a plain-language message.
+        """
+        fields = {
+            "grant_type": "authorization_code",
+            "client_id": self.client_id,
+            "code": code,
+            "code_verifier": verifier,
+            "redirect_uri": redirect_uri,
+        }
+        body = self._post_token(fields, refreshing=False)
+        return TokenSet.from_response(body, received_at=self.clock())
+
+    def refresh(self, refresh_token: str) -> TokenSet:
+        """Renew access with ``refresh_token``; the answer may carry a new refresh token.
+
+        Raises:
+            ReconnectNeededError: Kit refused the refresh token (``invalid_grant``).
+            KitError: Any other typed failure; the caller keeps its tokens.
+        """
+        fields = {
+            "grant_type": "refresh_token",
+            "client_id": self.client_id,
+            "refresh_token": refresh_token,
+        }
+        body = self._post_token(fields, refreshing=True)
+        return TokenSet.from_response(
+            body, received_at=self.clock(), previous_refresh_token=refresh_token
+        )
+
+    def revoke(self, token: str, hint: str) -> None:
+        """Revoke ``token`` (RFC 7009, always a form body); 200 means it is gone.
+
+        Raises:
+            KitError: Kit could not be reached or did not answer 200.
+        """
+        fields = {"token": token, "token_type_hint": hint, "client_id": self.client_id}
+        response = send(
+            self.session, "POST", self.settings.revoke_url, timeouts=self.timeouts, data=fields
+        )
+        try:
+            raw = read_capped(response, MAX_TOKEN_RESPONSE)
+        finally:
+            response.close()
+        status = response.status_code
+        if status != 200:
+            error = _error_code(_json_or_none(raw))
+            if error is not None and not 300 <= status < 400:
+                raise _oauth_error(error, _json_or_none(raw), status, refreshing=False)
+            raise _status_error(status)
+
+    def _post_token(self, fields: Mapping[str, str], *, refreshing: bool) -> object:
+        if self.settings.token_body == "json":
+            kwargs: dict[str, object] = {"json": dict(fields)}
+        else:
+            kwargs = {"data": dict(fields)}
+        response = send(
+            self.session, "POST", self.settings.token_url, timeouts=self.timeouts, **kwargs
+        )
+        try:
+            raw = read_capped(response, MAX_TOKEN_RESPONSE)
+        finally:
+            response.close()
+        status = response.status_code
+        body = _json_or_none(raw)
+        error = _error_code(body)
+        if error is not None and not 300 <= status < 400:
+            raise _oauth_error(error, body, status, refreshing=refreshing)
+        if status == 200 and body is not None:
+            return body
+        if status == 200:
+            raise MalformedResponseError(detail=f"token endpoint sent {len(raw)} bytes of non-JSON")
+        raise _status_error(status)
+
+
+def _json_or_none(raw: bytes) -> object | None:
+    try:
+        parsed: object = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    return parsed
+
+
+def _error_code(body: object) -> str | None:
+    """Return the OAuth ``error`` of ``body`` ("" if it is not text), or None if it has none."""
+    if not isinstance(body, dict) or body.get("error") is None:
+        return None
+    error = body["error"]
+    return error if isinstance(error, str) else ""
+
+
+def _oauth_error(error: str, body: object, status: int, *, refreshing: bool) -> KitError:
+    description = body.get("error_description") if isinstance(body, dict) else None
+    text = description[:200] if isinstance(description, str) else ""
+    detail = f"HTTP {status} error={error[:40]!r} description={text!r}"
+    log.info("token endpoint refused: %s", detail)
+    if error == "invalid_grant":
+        return (
+            ReconnectNeededError(detail=detail) if refreshing else InvalidGrantError(detail=detail)
+        )
+    if error in _CONFIG_MESSAGES:
+        return ClientConfigError(_CONFIG_MESSAGES[error], code=error, detail=detail)
+    if status == 429 or status >= 500:
+        return _status_error(status, detail=detail)
+    if error in ("server_error", "temporarily_unavailable"):
+        return ServerError(detail=detail)
+    return KitError(
+        "Kit refused the request. Please try again; if it keeps happening, "
+        "tell the app's publisher.",
+        detail=detail,
+    )
+
+
+def _status_error(status: int, *, detail: str = "") -> KitError:
+    detail = detail or f"HTTP {status}"
+    if 300 <= status < 400:
+        return MalformedResponseError(
+            "Kit's sign-in server sent the app elsewhere, which it never should, so the app "
+            "stopped. Please try again later.",
+            detail=f"HTTP {status} redirect not followed",
+        )
+    if status == 429:
+        return ServerError(
+            "Kit is receiving too many requests right now. Please wait a minute and try again.",
+            detail=detail,
+        )
+    if status >= 500:
+        return ServerError(detail=detail)
+    if status == 401:  # RFC 6749 section 5.2: client authentication failed
+        return ClientConfigError(
+            _CONFIG_MESSAGES["invalid_client"], code="invalid_client", detail=detail
+        )
+    return MalformedResponseError(detail=f"HTTP {status} without an OAuth error")

@@ -1,0 +1,182 @@
+"""The loopback receiver's HTML pages and the security headers sent with every response."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+from dataclasses import dataclass
+from http import HTTPStatus
+from pathlib import Path
+from string import Template
+from typing import Literal
+
+from kit_desktop import APP_NAME
+from kit_desktop.errors import LoopbackError
+from kit_desktop.paths import resource_path
+
+Tone = Literal["ok", "error", "info"]
+
+_CLOSE_HINT = f"You can close this tab and return to {APP_NAME}."
+
+
+@dataclass(frozen=True)
+class Page:
+    """What one response page says; every field is escaped when rendered.
+
+    Attributes:
+        status: The HTTP status code.
+        heading: The page's only heading (also its title).
+        message: The main sentence.
+        hint: What to do next.
+        tone: ``ok``, ``error`` or ``info`` (colour only; the words carry the meaning).
+    """
+
+    status: int
+    heading: str
+    message: str
+    hint: str = _CLOSE_HINT
+    tone: Tone = "info"
+
+
+NOT_FOUND = Page(
+    404,
+    "Page not found",
+    f"This address is only used by {APP_NAME} while it connects to your Kit account.",
+    _CLOSE_HINT,
+)
+BAD_REQUEST = Page(
+    400,
+    "Request not understood",
+    f"{APP_NAME} could not understand this request, so it ignored it.",
+    f"If you were connecting to Kit, return to {APP_NAME} and click Connect again.",
+    "error",
+)
+WRONG_FLOW = Page(
+    400,
+    "This link is not for this connection",
+    f"This page does not match the connection {APP_NAME} is waiting for, so it was ignored.",
+    f"Return to {APP_NAME}. If it is still waiting, finish connecting in the browser tab it "
+    "opened, or click Connect again.",
+    "error",
+)
+ALREADY_USED = Page(
+    410,
+    "This link was already used",
+    f"{APP_NAME} has already received Kit's answer.",
+    _CLOSE_HINT,
+)
+REDIRECT_TO_DONE = Page(
+    302,
+    "Almost done",
+    f"{APP_NAME} received Kit's answer.",
+    f"If this page stays, return to {APP_NAME}.",
+)
+NEUTRAL_DONE = Page(
+    200,
+    f"Return to {APP_NAME}",
+    f"{APP_NAME} received Kit's answer and shows whether connecting worked.",
+    _CLOSE_HINT,
+)
+
+
+def status_page(status: int) -> Page:
+    """Return the fixed page for a refused request (400, 405, 413, 414, 421, 431...)."""
+    if status == 404:
+        return NOT_FOUND
+    if status == 400:
+        return BAD_REQUEST
+    phrase = HTTPStatus(status).phrase
+    return Page(
+        status,
+        f"Request not accepted ({phrase})",
+        f"{APP_NAME} only accepts Kit's answer at this address, so it ignored this request.",
+        f"If you were connecting to Kit, return to {APP_NAME}.",
+        "error",
+    )
+
+
+def outcome_page(ok: bool, message: str) -> Page:
+    """Return the ``/done`` page: connected, or the failure ``message``."""
+    if ok:
+        return Page(200, "Connected to Kit", message or _CLOSE_HINT, "", "ok")
+    return Page(200, "Not connected", message, _CLOSE_HINT, "error")
+
+
+class PageRenderer:
+    """Renders :class:`Page` values with the bundled template and builds the headers.
+
+    The template and stylesheet are read once, when the renderer is made. The stylesheet's
+    SHA-256 goes into the Content-Security-Policy, so no other style (and nothing else) loads.
+    """
+
+    def __init__(self, directory: Path | None = None) -> None:
+        folder = directory if directory is not None else resource_path("pages")
+        self._template = Template((folder / "page.html").read_text(encoding="utf-8"))
+        self._style = (folder / "page.css").read_text(encoding="utf-8")
+        digest = base64.b64encode(hashlib.sha256(self._style.encode("utf-8")).digest())
+        self.content_security_policy = (
+            "default-src 'none'; "
+            f"style-src 'sha256-{digest.decode('ascii')}'; "
+            "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+        )
+
+    @classmethod
+    def bundled(cls) -> PageRenderer:
+        """Return a renderer of the bundled ``resources/pages``.
+
+        Raises:
+            LoopbackError: The pages are missing from the installation.
+        """
+        try:
+            return cls()
+        except OSError as exc:
+            raise LoopbackError(detail=f"callback pages missing: {type(exc).__name__}") from exc
+
+    def render(self, page: Page) -> bytes:
+        """Return the page's HTML, every value HTML-escaped, as UTF-8."""
+        text = self._template.substitute(
+            title=_escape(f"{page.heading} - {APP_NAME}"),
+            heading=_escape(page.heading),
+            message=_escape(page.message),
+            hint=_escape(page.hint),
+            tone=_escape(page.tone),
+            style=self._style,
+        )
+        return text.encode("utf-8")
+
+    def response(
+        self,
+        page: Page,
+        *,
+        extra_headers: tuple[tuple[str, str], ...] = (),
+        head_only: bool = False,
+    ) -> bytes:
+        """Return a complete HTTP/1.1 response (status, headers, body) ready for one write.
+
+        Args:
+            page: The page to send.
+            extra_headers: Fixed headers to add (``Location``, ``Allow``); never request input.
+            head_only: Leave the body out (a ``HEAD`` request), keeping its length.
+        """
+        body = self.render(page)
+        headers = (
+            ("Content-Type", "text/html; charset=utf-8"),
+            ("Content-Length", str(len(body))),
+            ("Cache-Control", "no-store"),
+            ("Pragma", "no-cache"),
+            ("X-Content-Type-Options", "nosniff"),
+            ("Content-Security-Policy", self.content_security_policy),
+            ("Referrer-Policy", "no-referrer"),
+            ("X-Frame-Options", "DENY"),
+            ("Connection", "close"),
+            *extra_headers,
+        )
+        lines = [f"HTTP/1.1 {page.status} {HTTPStatus(page.status).phrase}"]
+        lines += [f"{name}: {value}" for name, value in headers]
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("ascii")
+        return head if head_only else head + body
+
+
+def _escape(value: str) -> str:
+    return html.escape(value, quote=True)

@@ -1,0 +1,170 @@
+"""TokenManager: a valid access token on demand, with single-flight refresh and safe storage."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+from kit_desktop.auth.token_store import TokenStore
+from kit_desktop.auth.tokenset import EXPIRY_MARGIN, TokenSet
+from kit_desktop.errors import (
+    CorruptEntryError,
+    KitError,
+    NotConnectedError,
+    ReconnectNeededError,
+    StorageError,
+)
+
+__all__ = ["TokenManager", "TokenSet"]
+
+log = logging.getLogger(__name__)
+
+
+class Refresher(Protocol):
+    """What the manager needs from the OAuth client."""
+
+    def refresh(self, refresh_token: str) -> TokenSet:
+        """Renew access with ``refresh_token``."""
+        ...
+
+
+class TokenManager:
+    """Owns the current tokens: loads, saves, refreshes (one at a time) and forgets them.
+
+    Args:
+        client: Refreshes tokens (an :class:`~kit_desktop.auth.oauth.OAuthClient`).
+        store: Where tokens are kept (keyring, or memory for this run).
+        clock: Wall-clock time.
+        margin: Refresh this many seconds before the access token expires.
+
+    Attributes:
+        warning: The last storage problem (for the window to show), or ``None``.
+        refresh_count: How many refreshes went to the network (for diagnostics and tests).
+    """
+
+    def __init__(
+        self,
+        client: Refresher,
+        store: TokenStore,
+        *,
+        clock: Callable[[], float] = time.time,
+        margin: float = EXPIRY_MARGIN,
+    ) -> None:
+        self.client = client
+        self.store = store
+        self.clock = clock
+        self.margin = margin
+        self.warning: KitError | None = None
+        self.refresh_count = 0
+        self._lock = threading.RLock()
+        self._tokens: TokenSet | None = None
+        self._loaded = False
+
+    @property
+    def tokens(self) -> TokenSet | None:
+        """The current tokens, loading them from the store on first use."""
+        with self._lock:
+            if not self._loaded:
+                self._tokens = self._read_store()
+                self._loaded = True
+            return self._tokens
+
+    def adopt(self, tokens: TokenSet) -> None:
+        """Keep freshly issued tokens: stored first, then handed out."""
+        with self._lock:
+            self._save(tokens)
+            self._tokens, self._loaded = tokens, True
+
+    def valid_tokens(self) -> TokenSet:
+        """Return tokens whose access token is valid for at least ``margin`` seconds.
+
+        Raises:
+            NotConnectedError: Nothing is connected.
+            ReconnectNeededError: Kit refused the refresh token; local tokens were removed.
+            KitError: A transient failure; the current tokens are kept.
+        """
+        with self._lock:
+            tokens = self._connected()
+            if not tokens.needs_refresh(self.clock(), self.margin):
+                return tokens
+            return self._refresh_locked(tokens)
+
+    def refresh(self, stale_access_token: str | None = None) -> TokenSet:
+        """Refresh now, unless another caller already replaced ``stale_access_token``.
+
+        Raises:
+            NotConnectedError: Nothing is connected.
+            ReconnectNeededError: Kit refused the refresh token; local tokens were removed.
+            KitError: A transient failure; the current tokens are kept.
+        """
+        with self._lock:
+            tokens = self._connected()
+            if stale_access_token is not None and tokens.access_token != stale_access_token:
+                return tokens
+            return self._refresh_locked(tokens)
+
+    def forget(self) -> None:
+        """Remove the tokens from memory and from the store."""
+        with self._lock:
+            self._tokens, self._loaded = None, True
+            try:
+                self.store.delete()
+            except StorageError as exc:
+                log.warning("could not delete stored tokens: %s", exc.detail or exc.user_message)
+                self.warning = exc
+
+    def _connected(self) -> TokenSet:
+        tokens = self.tokens
+        if tokens is None:
+            raise NotConnectedError()
+        return tokens
+
+    def _refresh_locked(self, tokens: TokenSet) -> TokenSet:
+        if tokens.refresh_token is None:
+            self.forget()
+            raise ReconnectNeededError(detail="no refresh token")
+        try:
+            new = self._network_refresh(tokens.refresh_token)
+        except ReconnectNeededError:
+            stored = self._read_store()
+            if stored is None or stored.refresh_token in (None, tokens.refresh_token):
+                self.forget()
+                raise
+            log.info("another instance renewed the tokens; using the stored ones")
+            self._tokens = stored
+            if not stored.needs_refresh(self.clock(), self.margin):
+                return stored
+            try:
+                new = self._network_refresh(stored.refresh_token or "")
+            except ReconnectNeededError:
+                self.forget()
+                raise
+        self._save(new)
+        self._tokens = new
+        return new
+
+    def _network_refresh(self, refresh_token: str) -> TokenSet:
+        self.refresh_count += 1
+        return self.client.refresh(refresh_token)
+
+    def _save(self, tokens: TokenSet) -> None:
+        try:
+            self.store.save(tokens.to_payload())
+            self.warning = getattr(self.store, "warning", None)
+        except StorageError as exc:
+            log.warning("tokens kept in memory only: %s", exc.detail or type(exc).__name__)
+            self.warning = exc
+
+    def _read_store(self) -> TokenSet | None:
+        try:
+            payload = self.store.load()
+            return None if payload is None else TokenSet.from_payload(payload)
+        except CorruptEntryError as exc:
+            self.warning = exc
+            return None
+        except StorageError as exc:
+            self.warning = exc
+            return None

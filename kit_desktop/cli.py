@@ -1,0 +1,316 @@
+"""Headless commands on the same core: connect, status, refresh, request, disconnect."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any, TextIO
+
+from kit_desktop.auth.browser import BrowserOpener, open_system_browser
+from kit_desktop.auth.loopback import LoopbackReceiver
+from kit_desktop.auth.pkce import new_state
+from kit_desktop.config import Settings, load_settings
+from kit_desktop.errors import (
+    ApiError,
+    FlowCancelledError,
+    KitError,
+    NotConnectedError,
+    ReconnectNeededError,
+)
+from kit_desktop.services import Services, build_services
+
+log = logging.getLogger(__name__)
+
+COMMANDS = ("connect", "status", "refresh", "request", "disconnect")
+
+
+def add_commands(parser: argparse.ArgumentParser) -> None:
+    """Add the headless sub-commands to the app's argument parser."""
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    connect = sub.add_parser("connect", help="connect a Kit account in the browser")
+    connect.add_argument("--no-browser", action="store_true", help="only print the link")
+    connect.add_argument("--sandbox", action="store_true", help="use the built-in sandbox")
+    status = sub.add_parser("status", help="show the connection (exit 1 when not connected)")
+    status.add_argument("--json", action="store_true", help="print JSON (never any token)")
+    sub.add_parser("refresh", help="renew the access token now")
+    request = sub.add_parser("request", help="send a Kit API v4 request, print the JSON")
+    request.add_argument("method", help="GET, POST, PUT, PATCH or DELETE")
+    request.add_argument("path", help="a path under /v4/, e.g. /v4/account")
+    request.add_argument("--data", help="a JSON body")
+    request.add_argument(
+        "--query", action="append", default=[], metavar="K=V", help="a query parameter"
+    )
+    sub.add_parser("disconnect", help="revoke at Kit, then forget the tokens here")
+
+
+class Cli:
+    """Runs one command and returns its exit code; output goes to ``out``, problems to ``err``.
+
+    Args:
+        settings: The configured Kit app (with a client ID).
+        services: The core services (built from ``settings`` by default).
+        opener: Opens the browser (tests pass their own).
+        out: Where results go.
+        err: Where progress and problems go.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        services: Services | None = None,
+        opener: BrowserOpener = open_system_browser,
+        out: TextIO | None = None,
+        err: TextIO | None = None,
+    ) -> None:
+        self.services = services or build_services(settings)
+        self.opener = opener
+        self.out = out or sys.stdout
+        self.err = err or sys.stderr
+
+    def run(self, args: argparse.Namespace) -> int:
+        """Run ``args.command``; a KitError becomes one plain line on ``err``."""
+        handlers: dict[str, Callable[[argparse.Namespace], int]] = {
+            "connect": self.connect,
+            "status": self.status,
+            "refresh": self.refresh,
+            "request": self.request,
+            "disconnect": self.disconnect,
+        }
+        try:
+            return handlers[args.command](args)
+        except KitError as exc:
+            log.info("%s failed: %s", args.command, exc.detail or type(exc).__name__, exc_info=True)
+            self._say(exc.user_message)
+            return 1
+        except KeyboardInterrupt:
+            self._say("Stopped.")
+            return 130
+
+    def connect(self, args: argparse.Namespace) -> int:
+        """Run the whole browser flow and keep the tokens."""
+        svc = self.services
+        state = new_state()
+        with LoopbackReceiver(svc.settings.redirect_uris, state) as receiver:
+            attempt = svc.oauth.new_attempt(receiver.redirect_uri, state)
+            print(attempt.url, file=self.out, flush=True)
+            if args.no_browser:
+                self._say("Open the link above in your browser, then click Allow.")
+            elif not self.opener(attempt.url):
+                self._say("Your browser could not be opened. Open the link above yourself.")
+            self._say("Waiting for you to click Allow in your browser...")
+            response = receiver.wait()
+            with _serving_done_page(receiver):
+                try:
+                    tokens = svc.oauth.exchange(
+                        response.code, attempt.verifier, receiver.redirect_uri
+                    )
+                    svc.tokens.adopt(tokens)
+                    account = self._account()
+                except KitError as exc:
+                    receiver.finish(False, exc.user_message)
+                    raise
+                receiver.finish(True, f"Connected as {_who(account)}.")
+        print(f"Connected to Kit as {_who(account)}.", file=self.out, flush=True)
+        self._storage_note()
+        return 0
+
+    def status(self, args: argparse.Namespace) -> int:
+        """Print the connection, account and expiry; exit 1 when not connected."""
+        tokens = self.services.tokens.tokens
+        if tokens is None:
+            message = "Not connected to Kit."
+            warning = self.services.tokens.warning
+            if args.json:
+                print(json.dumps({"connected": False, "problem": _message(warning)}), file=self.out)
+            else:
+                print(message, file=self.out)
+                if warning is not None:
+                    self._say(warning.user_message)
+            return 1
+        account: dict[str, Any] | None = None
+        problem: KitError | None = None
+        try:
+            account = self._account()
+            tokens = self.services.tokens.tokens or tokens
+        except KitError as exc:
+            problem = exc
+        info = {
+            "connected": problem is None or not isinstance(problem, ReconnectNeededError),
+            "account": _account_info(account),
+            "expires_at": _iso(tokens.expires_at),
+            "scope": tokens.scope,
+            "storage": self.services.store.location,
+            "problem": _message(problem),
+        }
+        if args.json:
+            print(json.dumps(info), file=self.out)
+        else:
+            who = f" as {_who(account)}" if account else ""
+            print(f"Connected to Kit{who}.", file=self.out)
+            print(f"Access expires: {_local(tokens.expires_at)}", file=self.out)
+            print(f"Saved in: {self.services.store.location}", file=self.out)
+            if problem is not None:
+                self._say(problem.user_message)
+        return 0 if info["connected"] else 1
+
+    def refresh(self, args: argparse.Namespace) -> int:
+        """Renew the access token now."""
+        tokens = self.services.tokens.refresh()
+        print(f"Access renewed; it now expires {_local(tokens.expires_at)}.", file=self.out)
+        self._storage_note()
+        return 0
+
+    def request(self, args: argparse.Namespace) -> int:
+        """Send one API request and print the JSON answer."""
+        body: object = None
+        if args.data is not None:
+            try:
+                body = json.loads(args.data)
+            except ValueError as exc:
+                raise ApiError(f"The --data value is not valid JSON ({exc}).") from exc
+        query = []
+        for item in args.query:
+            name, sep, value = item.partition("=")
+            if not sep or not name:
+                raise ApiError(f"The --query value {item!r} must look like name=value.")
+            query.append((name, value))
+        response = self.services.api.request(args.method, args.path, query=query, json_body=body)
+        try:
+            data = response.json()
+            print(json.dumps(data, indent=2, ensure_ascii=False), file=self.out)
+        except (ValueError, UnicodeDecodeError):
+            print(response.body.decode("utf-8", "replace"), file=self.out)
+        if response.status >= 400:
+            summary = response.error_summary() or response.reason
+            self._say(f"Kit answered {response.status}: {summary}")
+            return 1
+        return 0
+
+    def disconnect(self, args: argparse.Namespace) -> int:
+        """Revoke both tokens at Kit, then delete them here whatever Kit said."""
+        tokens = self.services.tokens.tokens
+        if tokens is None:
+            print("Not connected to Kit; nothing to do.", file=self.out)
+            return 0
+        problems: list[KitError] = []
+        pairs = [("refresh_token", tokens.refresh_token), ("access_token", tokens.access_token)]
+        for hint, token in pairs:
+            if token:
+                try:
+                    self.services.oauth.revoke(token, hint)
+                except KitError as exc:
+                    problems.append(exc)
+        self.services.tokens.forget()
+        if problems:
+            print("Disconnected on this computer.", file=self.out)
+            self._say(
+                "Kit could not be reached to cancel the access, so it may keep working until "
+                f"it expires ({_local(tokens.expires_at)}). {problems[0].user_message}"
+            )
+        else:
+            print("Disconnected: Kit cancelled the access and it was removed here.", file=self.out)
+        return 0
+
+    def _account(self) -> dict[str, Any]:
+        response = self.services.api.request("GET", "/v4/account")
+        if response.status != 200:
+            raise ApiError(
+                f"Kit could not show the account ({response.status} "
+                f"{response.error_summary() or response.reason}).",
+                status=response.status,
+            )
+        data = response.json()
+        if not isinstance(data, dict):
+            raise ApiError("Kit's account answer could not be read.")
+        return data
+
+    def _storage_note(self) -> None:
+        warning = self.services.store.warning
+        if warning is not None:
+            self._say(warning.user_message)
+
+    def _say(self, text: str) -> None:
+        print(text, file=self.err, flush=True)
+
+
+@contextmanager
+def _serving_done_page(receiver: LoopbackReceiver) -> Iterator[None]:
+    """Serve the browser's ``/done`` page while the exchange runs, then stop."""
+    thread = threading.Thread(target=receiver.serve_done, name="kit-done-page", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        thread.join(timeout=10)
+
+
+def _who(account: dict[str, Any] | None) -> str:
+    info = _account_info(account)
+    if info is None:
+        return "your Kit account"
+    name, email = info.get("name"), info.get("email")
+    return f"{name} ({email})" if name and email else str(name or email or "your Kit account")
+
+
+def _account_info(account: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not account:
+        return None
+    inner = account.get("account")
+    user = account.get("user")
+    inner = inner if isinstance(inner, dict) else {}
+    user = user if isinstance(user, dict) else {}
+    return {
+        "name": inner.get("name"),
+        "email": user.get("email") or inner.get("primary_email_address"),
+        "id": inner.get("id"),
+    }
+
+
+def _message(error: KitError | None) -> str | None:
+    return None if error is None else error.user_message
+
+
+def _iso(stamp: float | None) -> str | None:
+    return None if stamp is None else datetime.fromtimestamp(stamp).astimezone().isoformat()
+
+
+def _local(stamp: float | None) -> str:
+    if stamp is None:
+        return "unknown (it is renewed when Kit refuses it)"
+    return datetime.fromtimestamp(stamp).astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def run_cli(args: argparse.Namespace, settings: Settings) -> int:
+    """Run a CLI command with ``settings`` (starting an in-process sandbox when asked)."""
+    if getattr(args, "sandbox", False) or settings.practice_mode:
+        from kit_desktop.sandbox import SandboxServer
+
+        with SandboxServer(loopback_any_port=True) as sandbox:
+            return Cli(settings.with_sandbox(sandbox.base_url)).run(args)
+    return Cli(settings).run(args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse ``argv`` as a CLI command line and run it."""
+    parser = argparse.ArgumentParser(prog="kit-desktop")
+    add_commands(parser)
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_usage(sys.stderr)
+        return 2
+    try:
+        settings = load_settings()
+    except KitError as exc:
+        print(exc.user_message, file=sys.stderr)
+        return 2
+    return run_cli(args, settings)
+
+
+__all__ = ["COMMANDS", "Cli", "FlowCancelledError", "NotConnectedError", "add_commands", "main"]

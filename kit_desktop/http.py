@@ -1,0 +1,114 @@
+"""The app's HTTP plumbing: a session with explicit time-outs, no redirects, capped reads."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, NamedTuple
+from urllib.parse import urlsplit
+
+import requests
+import urllib3
+
+from kit_desktop import APP_NAME, __version__
+from kit_desktop.errors import KitTimeoutError, NetworkError
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = f"{APP_NAME.replace(' ', '')}/{__version__} python-requests/{requests.__version__}"
+
+
+class Timeouts(NamedTuple):
+    """Connect and read time-outs in seconds."""
+
+    connect: float = 5.0
+    read: float = 20.0
+
+
+DEFAULT_TIMEOUTS = Timeouts()
+
+
+class _NoNetrcAuth(requests.auth.AuthBase):
+    """An explicit 'no auth' so requests never adds ~/.netrc credentials (catalogue 58)."""
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        return request
+
+
+NO_AUTH = _NoNetrcAuth()
+
+
+def new_session() -> requests.Session:
+    """Return a session that names the app and asks for JSON."""
+    session = requests.Session()
+    session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
+    return session
+
+
+def send(
+    session: requests.Session,
+    method: str,
+    url: str,
+    *,
+    timeouts: Timeouts,
+    **kwargs: Any,
+) -> requests.Response:
+    """Send one request: TLS verified, explicit time-outs, redirects never followed, streamed.
+
+    Raises:
+        KitTimeoutError: Connecting or reading took too long.
+        NetworkError: DNS, refused, reset or TLS failure.
+    """
+    kwargs.setdefault("auth", NO_AUTH)
+    try:
+        return session.request(
+            method,
+            url,
+            timeout=(timeouts.connect, timeouts.read),
+            allow_redirects=False,
+            verify=True,
+            stream=True,
+            **kwargs,
+        )
+    except requests.Timeout as exc:
+        raise KitTimeoutError(detail=f"{method} {_origin(url)}: {type(exc).__name__}") from exc
+    except requests.exceptions.SSLError as exc:
+        raise NetworkError(
+            "The secure connection to Kit could not be verified, so nothing was sent. "
+            "Check the computer's date and any network filter, then try again.",
+            detail=f"{method} {_origin(url)}: TLS failure",
+        ) from exc
+    except requests.RequestException as exc:
+        raise NetworkError(detail=f"{method} {_origin(url)}: {type(exc).__name__}") from exc
+
+
+def read_capped(response: requests.Response, limit: int) -> bytes:
+    """Read at most ``limit`` bytes of the body.
+
+    Raises:
+        KitTimeoutError: The body stopped arriving for longer than the read time-out.
+        NetworkError: The connection broke mid-body, or the body is too large.
+    """
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        for chunk in response.iter_content(chunk_size=16384):
+            size += len(chunk)
+            if size > limit:
+                raise NetworkError(
+                    "Kit's answer was far larger than expected, so it was not read.",
+                    detail=f"body over {limit} bytes",
+                )
+            chunks.append(chunk)
+    except requests.RequestException as exc:
+        # requests wraps a read time-out mid-body in a ConnectionError
+        if isinstance(exc, requests.Timeout) or any(
+            isinstance(arg, urllib3.exceptions.TimeoutError) for arg in exc.args
+        ):
+            raise KitTimeoutError(detail="reading the answer: read time-out") from exc
+        raise NetworkError(detail=f"reading the answer: {type(exc).__name__}") from exc
+    return b"".join(chunks)
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}"

@@ -1,0 +1,1 @@
+"""Tests of the Qt adapters (pytest-qt, offscreen)."""
