@@ -99,7 +99,9 @@ def status_page(status: int) -> Page:
 def outcome_page(ok: bool, message: str) -> Page:
     """Return the ``/done`` page: connected, or the failure ``message``."""
     if ok:
-        return Page(200, "Connected to Kit", message or _CLOSE_HINT, "", "ok")
+        return Page(
+            200, "Connected to Kit", message or _CLOSE_HINT, _CLOSE_HINT if message else "", "ok"
+        )
     return Page(200, "Not connected", message, _CLOSE_HINT, "error")
 
 
