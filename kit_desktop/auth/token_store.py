@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import hmac
 import importlib
-import ipaddress
 import json
 import logging
 import threading
@@ -23,6 +22,7 @@ from keyring.backend import KeyringBackend
 from keyring.backends.chainer import ChainerBackend
 
 from kit_desktop import APP_NAME
+from kit_desktop.config import is_loopback_host
 from kit_desktop.errors import (
     CorruptEntryError,
     StorageError,
@@ -135,7 +135,7 @@ def profile_key(authorization_server: str, client_id: str) -> str:
     host = parts.hostname or ""
     if scheme not in ("http", "https") or not host:
         raise ValueError("the authorization server must be an absolute http(s) URL")
-    if _is_loopback(host):
+    if is_loopback_host(host):
         origin = SANDBOX_PROFILE
     else:
         port = parts.port
@@ -586,15 +586,6 @@ def _decode(raw: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise CorruptEntryError(detail="load: the entry holds no token data")
     return data
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 # --- time limit --------------------------------------------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import re
 import secrets
@@ -14,6 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
+from kit_desktop.auth.pkce import code_challenge
 from kit_desktop.sandbox import pages
 from kit_desktop.sandbox.messages import BadRequest, Request, Response, add_query
 
@@ -241,7 +241,7 @@ class OAuthServer:
                 code.expires_at < self.clock()
                 or auth.app.client_id != client_id
                 or (redirect_uri is not None and redirect_uri != auth.redirect_uri)
-                or not hmac.compare_digest(challenge_of(verifier), auth.challenge)
+                or not hmac.compare_digest(code_challenge(verifier), auth.challenge)
             ):
                 return _invalid_grant()
             grant = self._issue(client_id, auth.scope, auth.tenant_name)
@@ -338,12 +338,6 @@ class OAuthServer:
             "token_endpoint_auth_methods_supported": ["none"],
             "scopes_supported": sorted(SCOPES),
         }
-
-
-def challenge_of(verifier: str) -> str:
-    """Return the S256 code challenge of ``verifier``."""
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
 def _authorize_problem(params: dict[str, str]) -> tuple[str, str] | None:
