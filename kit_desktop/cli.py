@@ -7,7 +7,7 @@ import json
 import logging
 import sys
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, TextIO
@@ -15,19 +15,15 @@ from typing import Any, TextIO
 from kit_desktop.auth.browser import BrowserOpener, open_system_browser
 from kit_desktop.auth.loopback import LoopbackReceiver
 from kit_desktop.auth.pkce import new_state
-from kit_desktop.config import Settings, load_settings
+from kit_desktop.config import Settings
 from kit_desktop.errors import (
     ApiError,
-    FlowCancelledError,
     KitError,
-    NotConnectedError,
     ReconnectNeededError,
 )
 from kit_desktop.services import Services, build_services
 
 log = logging.getLogger(__name__)
-
-COMMANDS = ("connect", "status", "refresh", "request", "disconnect")
 
 
 def add_commands(parser: argparse.ArgumentParser) -> None:
@@ -297,20 +293,4 @@ def run_cli(args: argparse.Namespace, settings: Settings) -> int:
     return Cli(settings).run(args)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Parse ``argv`` as a CLI command line and run it."""
-    parser = argparse.ArgumentParser(prog="kit-desktop")
-    add_commands(parser)
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_usage(sys.stderr)
-        return 2
-    try:
-        settings = load_settings()
-    except KitError as exc:
-        print(exc.user_message, file=sys.stderr)
-        return 2
-    return run_cli(args, settings)
-
-
-__all__ = ["COMMANDS", "Cli", "FlowCancelledError", "NotConnectedError", "add_commands", "main"]
+__all__ = ["Cli", "add_commands", "run_cli"]

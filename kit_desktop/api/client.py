@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import time
@@ -118,8 +119,7 @@ class KitApiClient:
         retry = self._send(method, url, renewed, json_body, extra)
         if retry.status == 401:
             raise ReconnectNeededError(detail=f"API answered 401 twice: {retry.error_summary()}")
-        return ApiResponse(retry.status, retry.reason, retry.headers, retry.body, retry.seconds,
-                           retried=True)  # fmt: skip
+        return dataclasses.replace(retry, retried=True)
 
     def _send(
         self, method: str, url: str, access: str, body: object, headers: dict[str, str]
