@@ -10,8 +10,9 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, TextIO
+from typing import TextIO
 
+from kit_desktop.api.account import Account, fetch_account
 from kit_desktop.auth.browser import BrowserOpener, open_system_browser
 from kit_desktop.auth.loopback import LoopbackReceiver
 from kit_desktop.auth.pkce import new_state
@@ -108,12 +109,12 @@ class Cli:
                         response.code, attempt.verifier, receiver.redirect_uri
                     )
                     svc.tokens.adopt(tokens)
-                    account = self._account()
+                    account = fetch_account(self.services.api)
                 except KitError as exc:
                     receiver.finish(False, exc.user_message)
                     raise
-                receiver.finish(True, f"Connected as {_who(account)}.")
-        print(f"Connected to Kit as {_who(account)}.", file=self.out, flush=True)
+                receiver.finish(True, f"Connected as {account.who}.")
+        print(f"Connected to Kit as {account.who}.", file=self.out, flush=True)
         self._storage_note()
         return 0
 
@@ -130,16 +131,16 @@ class Cli:
                 if warning is not None:
                     self._say(warning.user_message)
             return 1
-        account: dict[str, Any] | None = None
+        account: Account | None = None
         problem: KitError | None = None
         try:
-            account = self._account()
+            account = fetch_account(self.services.api)
             tokens = self.services.tokens.tokens or tokens
         except KitError as exc:
             problem = exc
         info = {
             "connected": problem is None or not isinstance(problem, ReconnectNeededError),
-            "account": _account_info(account),
+            "account": account.as_dict() if account else None,
             "expires_at": _iso(tokens.expires_at),
             "scope": tokens.scope,
             "storage": self.services.store.location,
@@ -148,7 +149,7 @@ class Cli:
         if args.json:
             print(json.dumps(info), file=self.out)
         else:
-            who = f" as {_who(account)}" if account else ""
+            who = f" as {account.who}" if account else ""
             print(f"Connected to Kit{who}.", file=self.out)
             print(f"Access expires: {_local(tokens.expires_at)}", file=self.out)
             print(f"Saved in: {self.services.store.location}", file=self.out)
@@ -214,19 +215,6 @@ class Cli:
             print("Disconnected: Kit cancelled the access and it was removed here.", file=self.out)
         return 0
 
-    def _account(self) -> dict[str, Any]:
-        response = self.services.api.request("GET", "/v4/account")
-        if response.status != 200:
-            raise ApiError(
-                f"Kit could not show the account ({response.status} "
-                f"{response.error_summary() or response.reason}).",
-                status=response.status,
-            )
-        data = response.json()
-        if not isinstance(data, dict):
-            raise ApiError("Kit's account answer could not be read.")
-        return data
-
     def _storage_note(self) -> None:
         warning = self.services.store.warning
         if warning is not None:
@@ -245,28 +233,6 @@ def _serving_done_page(receiver: LoopbackReceiver) -> Iterator[None]:
         yield
     finally:
         thread.join(timeout=10)
-
-
-def _who(account: dict[str, Any] | None) -> str:
-    info = _account_info(account)
-    if info is None:
-        return "your Kit account"
-    name, email = info.get("name"), info.get("email")
-    return f"{name} ({email})" if name and email else str(name or email or "your Kit account")
-
-
-def _account_info(account: dict[str, Any] | None) -> dict[str, Any] | None:
-    if not account:
-        return None
-    inner = account.get("account")
-    user = account.get("user")
-    inner = inner if isinstance(inner, dict) else {}
-    user = user if isinstance(user, dict) else {}
-    return {
-        "name": inner.get("name"),
-        "email": user.get("email") or inner.get("primary_email_address"),
-        "id": inner.get("id"),
-    }
 
 
 def _message(error: KitError | None) -> str | None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import kit_desktop
 
 CORE_PACKAGES = ("auth", "api", "sandbox")
-CORE_MODULES = ("config", "errors", "http", "log", "paths")
+CORE_MODULES = ("cli", "config", "errors", "http", "log", "paths", "services")
 
 
 def core_modules() -> list[str]:
