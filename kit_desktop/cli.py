@@ -12,11 +12,11 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import TextIO
 
-from kit_desktop.api.account import Account, fetch_account
 from kit_desktop.auth.browser import BrowserOpener, open_system_browser
 from kit_desktop.auth.loopback import LoopbackReceiver
 from kit_desktop.auth.pkce import new_state
 from kit_desktop.config import Settings
+from kit_desktop.connection import Connection
 from kit_desktop.errors import (
     ApiError,
     KitError,
@@ -32,7 +32,12 @@ def add_commands(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     connect = sub.add_parser("connect", help="connect a Kit account in the browser")
     connect.add_argument("--no-browser", action="store_true", help="only print the link")
-    connect.add_argument("--sandbox", action="store_true", help="use the built-in sandbox")
+    connect.add_argument(
+        "--sandbox",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="use the built-in sandbox",
+    )
     status = sub.add_parser("status", help="show the connection (exit 1 when not connected)")
     status.add_argument("--json", action="store_true", help="print JSON (never any token)")
     sub.add_parser("refresh", help="renew the access token now")
@@ -67,6 +72,7 @@ class Cli:
         err: TextIO | None = None,
     ) -> None:
         self.services = services or build_services(settings)
+        self.connection = Connection(self.services)
         self.opener = opener
         self.out = out or sys.stdout
         self.err = err or sys.stderr
@@ -92,10 +98,9 @@ class Cli:
 
     def connect(self, args: argparse.Namespace) -> int:
         """Run the whole browser flow and keep the tokens."""
-        svc = self.services
         state = new_state()
-        with LoopbackReceiver(svc.settings.redirect_uris, state) as receiver:
-            attempt = svc.oauth.new_attempt(receiver.redirect_uri, state)
+        with LoopbackReceiver(self.services.settings.redirect_uris, state) as receiver:
+            attempt = self.services.oauth.new_attempt(receiver.redirect_uri, state)
             print(attempt.url, file=self.out, flush=True)
             if args.no_browser:
                 self._say("Open the link above in your browser, then click Allow.")
@@ -105,45 +110,34 @@ class Cli:
             response = receiver.wait()
             with _serving_done_page(receiver):
                 try:
-                    tokens = svc.oauth.exchange(
-                        response.code, attempt.verifier, receiver.redirect_uri
-                    )
-                    svc.tokens.adopt(tokens)
-                    account = fetch_account(self.services.api)
+                    kept = self.connection.keep(self.connection.exchange(response.code, attempt))
                 except KitError as exc:
                     receiver.finish(False, exc.user_message)
                     raise
-                receiver.finish(True, f"Connected as {account.who}.")
-        print(f"Connected to Kit as {account.who}.", file=self.out, flush=True)
+                who = kept.account.who if kept.account else "your Kit account"
+                receiver.finish(True, f"Connected as {who}.")
+        print(f"Connected to Kit as {who}.", file=self.out, flush=True)
+        if kept.problem is not None:
+            self._say(f"Kit could not say who is connected just now. {kept.problem.user_message}")
         self._storage_note()
         return 0
 
     def status(self, args: argparse.Namespace) -> int:
         """Print the connection, account and expiry; exit 1 when not connected."""
-        tokens = self.services.tokens.tokens
-        if tokens is None:
-            message = "Not connected to Kit."
-            warning = self.services.tokens.warning
-            if args.json:
-                print(json.dumps({"connected": False, "problem": _message(warning)}), file=self.out)
-            else:
-                print(message, file=self.out)
-                if warning is not None:
-                    self._say(warning.user_message)
-            return 1
-        account: Account | None = None
-        problem: KitError | None = None
         try:
-            account = fetch_account(self.services.api)
-            tokens = self.services.tokens.tokens or tokens
-        except KitError as exc:
-            problem = exc
+            snapshot = self.connection.load()
+        except ReconnectNeededError as exc:
+            return self._not_connected(args, exc)
+        tokens = snapshot.tokens
+        if tokens is None:
+            return self._not_connected(args, self.services.tokens.warning)
+        account, problem = snapshot.account, snapshot.problem
         info = {
-            "connected": problem is None or not isinstance(problem, ReconnectNeededError),
+            "connected": True,
             "account": account.as_dict() if account else None,
             "expires_at": _iso(tokens.expires_at),
             "scope": tokens.scope,
-            "storage": self.services.store.location,
+            "storage": snapshot.storage.location,
             "problem": _message(problem),
         }
         if args.json:
@@ -152,10 +146,19 @@ class Cli:
             who = f" as {account.who}" if account else ""
             print(f"Connected to Kit{who}.", file=self.out)
             print(f"Access expires: {_local(tokens.expires_at)}", file=self.out)
-            print(f"Saved in: {self.services.store.location}", file=self.out)
+            print(f"Saved in: {snapshot.storage.location}", file=self.out)
             if problem is not None:
                 self._say(problem.user_message)
-        return 0 if info["connected"] else 1
+        return 0
+
+    def _not_connected(self, args: argparse.Namespace, why: KitError | None) -> int:
+        if args.json:
+            print(json.dumps({"connected": False, "problem": _message(why)}), file=self.out)
+        else:
+            print("Not connected to Kit.", file=self.out)
+            if why is not None:
+                self._say(why.user_message)
+        return 1
 
     def refresh(self, args: argparse.Namespace) -> int:
         """Renew the access token now."""
@@ -196,27 +199,19 @@ class Cli:
         if tokens is None:
             print("Not connected to Kit; nothing to do.", file=self.out)
             return 0
-        problems: list[KitError] = []
-        pairs = [("refresh_token", tokens.refresh_token), ("access_token", tokens.access_token)]
-        for hint, token in pairs:
-            if token:
-                try:
-                    self.services.oauth.revoke(token, hint)
-                except KitError as exc:
-                    problems.append(exc)
-        self.services.tokens.forget()
-        if problems:
+        problem = self.connection.disconnect()
+        if problem is not None:
             print("Disconnected on this computer.", file=self.out)
             self._say(
                 "Kit could not be reached to cancel the access, so it may keep working until "
-                f"it expires ({_local(tokens.expires_at)}). {problems[0].user_message}"
+                f"it expires ({_local(tokens.expires_at)}). {problem.user_message}"
             )
         else:
             print("Disconnected: Kit cancelled the access and it was removed here.", file=self.out)
         return 0
 
     def _storage_note(self) -> None:
-        warning = self.services.store.warning
+        warning = self.services.tokens.warning
         if warning is not None:
             self._say(warning.user_message)
 

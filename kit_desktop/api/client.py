@@ -21,7 +21,7 @@ from kit_desktop.http import DEFAULT_TIMEOUTS, Timeouts, new_session, read_cappe
 log = logging.getLogger(__name__)
 
 MAX_BODY = 5 * 1024 * 1024
-IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+IDEMPOTENT = frozenset({"GET", "PUT", "DELETE"})
 METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -76,6 +76,7 @@ class KitApiClient:
         timeouts: Timeouts = DEFAULT_TIMEOUTS,
     ) -> None:
         self.origin = check_endpoint_url(settings.api_url, "api_url").rstrip("/")
+        self._origin_key = origin_of(self.origin)
         self.tokens = tokens
         self.session = session or new_session()
         self.timeouts = timeouts
@@ -124,7 +125,7 @@ class KitApiClient:
     def _send(
         self, method: str, url: str, access: str, body: object, headers: dict[str, str]
     ) -> ApiResponse:
-        if origin_of(url) != origin_of(self.origin):
+        if origin_of(url) != self._origin_key:
             raise ApiError(detail="refusing to attach the token outside the API origin")
         all_headers = {**headers, "Authorization": f"Bearer {access}"}
         kwargs: dict[str, Any] = {"headers": all_headers}

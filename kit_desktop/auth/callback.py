@@ -16,7 +16,6 @@ MAX_PARAMS = 32
 MAX_DESCRIPTION_LENGTH = 200
 
 _VSCHAR = re.compile(r"[\x20-\x7e]+")
-_ERROR_CODE = re.compile(r"[\x20-\x21\x23-\x5b\x5d-\x7e]+")
 _PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _QUERY_CHARS = re.compile(r"[\x21-\x7e]*")
 
@@ -177,9 +176,7 @@ def authorization_error(
         error: The ``error`` parameter; only allow-listed values are explained.
         description: The ``error_description``; shown as plain text, at most 200 characters.
     """
-    known = bool(_ERROR_CODE.fullmatch(error)) and (
-        error == "access_denied" or error in ERROR_MESSAGES
-    )
+    known = error == "access_denied" or error in ERROR_MESSAGES
     detail = f"error={error}" if known else "error=(not recognised)"
     if error == "access_denied":
         return ConsentDeniedError(detail=detail)

@@ -149,14 +149,17 @@ class LoopbackServer(socketserver.TCPServer):
         self._threads: set[threading.Thread] = set()
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self._wake_r, selectors.EVENT_READ, "wake")
         super().__init__(address, _Handler)
+        self._selector.register(self.socket, selectors.EVENT_READ, "listen")
 
     def handle_request(self) -> None:
         """Serve one connection, or return after ``timeout`` or as soon as :meth:`wake` runs."""
-        with selectors.DefaultSelector() as selector:
-            selector.register(self.socket, selectors.EVENT_READ, "listen")
-            selector.register(self._wake_r, selectors.EVENT_READ, "wake")
-            ready = {key.data for key, _ in selector.select(self.timeout)}
+        try:
+            ready = {key.data for key, _ in self._selector.select(self.timeout)}
+        except (OSError, ValueError):
+            return
         if "wake" in ready:
             with contextlib.suppress(OSError):
                 self._wake_r.recv(64)
@@ -217,6 +220,7 @@ class LoopbackServer(socketserver.TCPServer):
     def server_close(self) -> None:
         """Close the listening socket and the wake-up pair."""
         super().server_close()
+        self._selector.close()
         self._wake_r.close()
         self._wake_w.close()
 

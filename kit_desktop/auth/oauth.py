@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -23,8 +22,6 @@ from kit_desktop.errors import (
     ServerError,
 )
 from kit_desktop.http import DEFAULT_TIMEOUTS, Timeouts, new_session, read_capped, send
-
-log = logging.getLogger(__name__)
 
 MAX_TOKEN_RESPONSE = 64 * 1024
 _CONFIG_MESSAGES = {
@@ -139,42 +136,36 @@ class OAuthClient:
             KitError: Kit could not be reached or did not answer 200.
         """
         fields = {"token": token, "token_type_hint": hint, "client_id": self.client_id}
-        response = send(
-            self.session, "POST", self.settings.revoke_url, timeouts=self.timeouts, data=fields
-        )
-        try:
-            raw = read_capped(response, MAX_TOKEN_RESPONSE)
-        finally:
-            response.close()
-        status = response.status_code
+        status, _raw, body = self._post(self.settings.revoke_url, {"data": fields})
         if status != 200:
-            error = _error_code(_json_or_none(raw))
-            if error is not None and not 300 <= status < 400:
-                raise _oauth_error(error, _json_or_none(raw), status, refreshing=False)
+            _raise_oauth_error(status, body, refreshing=False)
             raise _status_error(status)
 
     def _post_token(self, fields: Mapping[str, str], *, refreshing: bool) -> object:
-        if self.settings.token_body == "json":
-            kwargs: dict[str, object] = {"json": dict(fields)}
-        else:
-            kwargs = {"data": dict(fields)}
-        response = send(
-            self.session, "POST", self.settings.token_url, timeouts=self.timeouts, **kwargs
-        )
-        try:
-            raw = read_capped(response, MAX_TOKEN_RESPONSE)
-        finally:
-            response.close()
-        status = response.status_code
-        body = _json_or_none(raw)
-        error = _error_code(body)
-        if error is not None and not 300 <= status < 400:
-            raise _oauth_error(error, body, status, refreshing=refreshing)
+        key = "json" if self.settings.token_body == "json" else "data"
+        status, raw, body = self._post(self.settings.token_url, {key: dict(fields)})
+        _raise_oauth_error(status, body, refreshing=refreshing)
         if status == 200 and body is not None:
             return body
         if status == 200:
             raise MalformedResponseError(detail=f"token endpoint sent {len(raw)} bytes of non-JSON")
         raise _status_error(status)
+
+    def _post(self, url: str, kwargs: dict[str, object]) -> tuple[int, bytes, object | None]:
+        """POST once (no redirects, capped read) and return status, raw body and its JSON."""
+        response = send(self.session, "POST", url, timeouts=self.timeouts, **kwargs)
+        try:
+            raw = read_capped(response, MAX_TOKEN_RESPONSE)
+        finally:
+            response.close()
+        return response.status_code, raw, _json_or_none(raw)
+
+
+def _raise_oauth_error(status: int, body: object | None, *, refreshing: bool) -> None:
+    """Raise the typed error for an RFC 6749 error body (never for a redirect)."""
+    error = _error_code(body)
+    if error is not None and not 300 <= status < 400:
+        raise _oauth_error(error, body, status, refreshing=refreshing)
 
 
 def _json_or_none(raw: bytes) -> object | None:
@@ -197,7 +188,6 @@ def _oauth_error(error: str, body: object, status: int, *, refreshing: bool) -> 
     description = body.get("error_description") if isinstance(body, dict) else None
     text = description[:200] if isinstance(description, str) else ""
     detail = f"HTTP {status} error={error[:40]!r} description={text!r}"
-    log.info("token endpoint refused: %s", detail)
     if error == "invalid_grant":
         return (
             ReconnectNeededError(detail=detail) if refreshing else InvalidGrantError(detail=detail)

@@ -103,6 +103,10 @@ class TokenStore(Protocol):
     def is_secure(self) -> bool:
         """Whether the tokens survive this run in an encrypted OS store."""
 
+    @property
+    def warning(self) -> StorageError | None:
+        """Why tokens are not (or may not be) kept securely; None when all is well."""
+
     def save(self, payload: Mapping[str, Any]) -> None:
         """Keep ``payload``, replacing what was kept before."""
 
@@ -155,6 +159,11 @@ class MemoryTokenStore:
     def location(self) -> str:
         """Always ``"this session only"``."""
         return SESSION_ONLY
+
+    @property
+    def warning(self) -> StorageError | None:
+        """Always None: a memory store is chosen on purpose, not as a fallback."""
+        return None
 
     @property
     def is_secure(self) -> bool:
@@ -213,6 +222,11 @@ class KeyringTokenStore:
     def profile(self) -> str:
         """The keyring username of this store's entry."""
         return self._profile
+
+    @property
+    def warning(self) -> StorageError | None:
+        """Always None: this store raises its problems instead of keeping them."""
+        return None
 
     @property
     def location(self) -> str:
@@ -432,7 +446,6 @@ class SessionTokenStore:
             except StorageError as error:
                 self._warning = error
                 return False
-            self._memory.delete()
             self._recovered()
             return True
 

@@ -11,12 +11,12 @@ from typing import Protocol
 from kit_desktop.auth.token_store import TokenStore
 from kit_desktop.auth.tokenset import EXPIRY_MARGIN, TokenSet
 from kit_desktop.errors import (
-    CorruptEntryError,
     KitError,
     NotConnectedError,
     ReconnectNeededError,
     StorageError,
 )
+from kit_desktop.log import register_secret
 
 __all__ = ["TokenManager", "TokenSet"]
 
@@ -57,11 +57,16 @@ class TokenManager:
         self.store = store
         self.clock = clock
         self.margin = margin
-        self.warning: KitError | None = None
+        self._warning: KitError | None = None
         self.refresh_count = 0
         self._lock = threading.RLock()
         self._tokens: TokenSet | None = None
         self._loaded = False
+
+    @property
+    def warning(self) -> KitError | None:
+        """The last storage problem (the store's own, or a corrupt entry), or None."""
+        return self._warning or self.store.warning
 
     @property
     def tokens(self) -> TokenSet | None:
@@ -114,7 +119,7 @@ class TokenManager:
                 self.store.delete()
             except StorageError as exc:
                 log.warning("could not delete stored tokens: %s", exc.detail or exc.user_message)
-                self.warning = exc
+                self._warning = exc
 
     def _connected(self) -> TokenSet:
         tokens = self.tokens
@@ -151,20 +156,28 @@ class TokenManager:
         return self.client.refresh(refresh_token)
 
     def _save(self, tokens: TokenSet) -> None:
+        _register(tokens)
         try:
             self.store.save(tokens.to_payload())
-            self.warning = getattr(self.store, "warning", None)
+            self._warning = None
         except StorageError as exc:
             log.warning("tokens kept in memory only: %s", exc.detail or type(exc).__name__)
-            self.warning = exc
+            self._warning = exc
 
     def _read_store(self) -> TokenSet | None:
         try:
             payload = self.store.load()
-            return None if payload is None else TokenSet.from_payload(payload)
-        except CorruptEntryError as exc:
-            self.warning = exc
-            return None
+            tokens = None if payload is None else TokenSet.from_payload(payload)
         except StorageError as exc:
-            self.warning = exc
+            self._warning = exc
             return None
+        if tokens is not None:
+            _register(tokens)
+        return tokens
+
+
+def _register(tokens: TokenSet) -> None:
+    """Let the log filter hide these tokens wherever they might appear."""
+    register_secret(tokens.access_token)
+    if tokens.refresh_token:
+        register_secret(tokens.refresh_token)

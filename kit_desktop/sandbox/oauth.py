@@ -313,6 +313,36 @@ class OAuthServer:
                 return TokenCheck("expired", grant.client_id)
             return TokenCheck("ok", grant.client_id)
 
+    def import_grant(
+        self,
+        access_token: str,
+        refresh_token: str | None,
+        *,
+        expires_at: float | None,
+        scope: str = "public",
+        client_id: str | None = None,
+    ) -> None:
+        """Recognise tokens an earlier practice-mode sandbox issued (restored on relaunch).
+
+        Only the in-process practice sandbox uses this: it lets a creator's practice
+        connection survive a restart the way a real Kit connection does.
+        """
+        client = client_id or next(iter(self.apps))
+        now = self.clock()
+        grant = _Grant(
+            access_token=access_token,
+            refresh_token=refresh_token or secrets.token_urlsafe(32),
+            client_id=client,
+            scope=scope,
+            tenant_name=None,
+            created_at=int(now),
+            expires_at=expires_at if expires_at is not None else now + self.token_lifetime,
+        )
+        with self._lock:
+            self._access_tokens.setdefault(access_token, grant)
+            if refresh_token:
+                self._refresh_tokens.setdefault(refresh_token, grant)
+
     def issued_secrets(self) -> set[str]:
         """Return every code and token issued so far (for tests that hunt for leaks)."""
         with self._lock:

@@ -68,6 +68,10 @@ class RecordingStore:
     def is_secure(self) -> bool:
         return False
 
+    @property
+    def warning(self) -> StorageError | None:
+        return None
+
     def save(self, payload: Mapping[str, Any]) -> None:
         self.events.append(("save", payload.get("access_token")))
         if self.on_save is not None:

@@ -1,0 +1,116 @@
+"""Connection steps shared by the window and the command line (blocking; run them off the GUI)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kit_desktop.api.account import Account, fetch_account
+from kit_desktop.auth.oauth import AuthorizationAttempt
+from kit_desktop.auth.tokenset import TokenSet
+from kit_desktop.errors import KitError, NotConnectedError, ReconnectNeededError
+from kit_desktop.sandbox import SandboxServer
+from kit_desktop.services import Services
+from kit_desktop.status import StorageInfo
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The outcome of a step: tokens, who is connected, storage, and a non-fatal problem."""
+
+    tokens: TokenSet | None
+    account: Account | None
+    storage: StorageInfo
+    problem: KitError | None = None
+
+
+class Connection:
+    """The blocking steps of connecting, restoring, renewing and disconnecting.
+
+    Args:
+        services: The core services.
+        sandbox: The in-process practice sandbox, whose grants survive a restart.
+    """
+
+    def __init__(self, services: Services, sandbox: SandboxServer | None = None) -> None:
+        self.services = services
+        self.sandbox = sandbox
+
+    def storage(self) -> StorageInfo:
+        """Where tokens are kept now (may query the keyring: call off the GUI thread)."""
+        store = self.services.store
+        warning = store.warning or self.services.tokens.warning
+        return StorageInfo(
+            store.location, store.is_secure, None if warning is None else warning.user_message
+        )
+
+    def load(self) -> Snapshot:
+        """Restore saved tokens (renewing them silently) and ask Kit who is connected.
+
+        Raises:
+            ReconnectNeededError: The saved access no longer works.
+        """
+        tokens = self.services.tokens.tokens
+        if tokens is None:
+            return Snapshot(None, None, self.storage())
+        if self.sandbox is not None:
+            self.sandbox.oauth.import_grant(
+                tokens.access_token,
+                tokens.refresh_token,
+                expires_at=tokens.expires_at,
+                scope=tokens.scope or "public",
+            )
+        return self._with_account()
+
+    def exchange(self, code: str, attempt: AuthorizationAttempt) -> TokenSet:
+        """Trade the code for tokens (nothing is stored yet)."""
+        return self.services.oauth.exchange(code, attempt.verifier, attempt.redirect_uri)
+
+    def keep(self, tokens: TokenSet) -> Snapshot:
+        """Store freshly issued tokens, then ask Kit who is connected."""
+        self.services.tokens.adopt(tokens)
+        return self._with_account()
+
+    def discard(self, tokens: TokenSet) -> KitError | None:
+        """Revoke tokens that will not be kept (an attempt cancelled mid-exchange)."""
+        return self._revoke(tokens)
+
+    def refresh(self) -> Snapshot:
+        """Renew the access token now."""
+        return Snapshot(self.services.tokens.refresh(), None, self.storage())
+
+    def renew(self) -> Snapshot:
+        """Renew the access token if it is due."""
+        return Snapshot(self.services.tokens.valid_tokens(), None, self.storage())
+
+    def disconnect(self) -> KitError | None:
+        """Revoke at Kit, then forget locally whatever Kit said; return Kit's problem if any."""
+        tokens = self.services.tokens.tokens
+        problem = None if tokens is None else self._revoke(tokens)
+        self.services.tokens.forget()
+        return problem
+
+    def retry_storage(self) -> StorageInfo:
+        """Try the OS keyring again (after the creator unlocked it)."""
+        self.services.store.retry()
+        return self.storage()
+
+    def _with_account(self) -> Snapshot:
+        try:
+            account = fetch_account(self.services.api)
+        except (ReconnectNeededError, NotConnectedError):
+            raise
+        except KitError as exc:
+            return Snapshot(self.services.tokens.tokens, None, self.storage(), exc)
+        return Snapshot(self.services.tokens.tokens, account, self.storage())
+
+    def _revoke(self, tokens: TokenSet) -> KitError | None:
+        problem: KitError | None = None
+        pairs = (("refresh_token", tokens.refresh_token), ("access_token", tokens.access_token))
+        for hint, token in pairs:
+            if not token:
+                continue
+            try:
+                self.services.oauth.revoke(token, hint)
+            except KitError as exc:
+                problem = problem or exc
+        return problem
