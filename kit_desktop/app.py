@@ -48,6 +48,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             log.exception("unexpected failure in %s", args.command)
             print(f"Something unexpected went wrong. Details are in {log_file()}.", file=sys.stderr)
             return 70
-    from kit_desktop.qt.placeholder import run_window
+    from kit_desktop.qt.gui import run_gui
 
-    return run_window(settings, sandbox=args.sandbox or settings.practice_mode)
+    return run_gui(settings, practice=args.sandbox or settings.practice_mode)

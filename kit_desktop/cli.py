@@ -22,6 +22,7 @@ from kit_desktop.errors import (
     KitError,
     ReconnectNeededError,
 )
+from kit_desktop.sandbox import SandboxServer
 from kit_desktop.services import Services, build_services
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,7 @@ class Cli:
     Args:
         settings: The configured Kit app (with a client ID).
         services: The core services (built from ``settings`` by default).
+        sandbox: The in-process practice sandbox (its saved grants are restored into it).
         opener: Opens the browser (tests pass their own).
         out: Where results go.
         err: Where progress and problems go.
@@ -67,12 +69,13 @@ class Cli:
         settings: Settings,
         *,
         services: Services | None = None,
+        sandbox: SandboxServer | None = None,
         opener: BrowserOpener = open_system_browser,
         out: TextIO | None = None,
         err: TextIO | None = None,
     ) -> None:
         self.services = services or build_services(settings)
-        self.connection = Connection(self.services)
+        self.connection = Connection(self.services, sandbox)
         self.opener = opener
         self.out = out or sys.stdout
         self.err = err or sys.stderr
@@ -87,6 +90,7 @@ class Cli:
             "disconnect": self.disconnect,
         }
         try:
+            self.connection.share_with_sandbox()
             return handlers[args.command](args)
         except KitError as exc:
             log.info("%s failed: %s", args.command, exc.detail or type(exc).__name__, exc_info=True)
@@ -247,10 +251,8 @@ def _local(stamp: float | None) -> str:
 def run_cli(args: argparse.Namespace, settings: Settings) -> int:
     """Run a CLI command with ``settings`` (starting an in-process sandbox when asked)."""
     if getattr(args, "sandbox", False) or settings.practice_mode:
-        from kit_desktop.sandbox import SandboxServer
-
         with SandboxServer(loopback_any_port=True) as sandbox:
-            return Cli(settings.with_sandbox(sandbox.base_url)).run(args)
+            return Cli(settings.with_sandbox(sandbox.base_url), sandbox=sandbox).run(args)
     return Cli(settings).run(args)
 
 

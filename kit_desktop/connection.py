@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 
 from kit_desktop.api.account import Account, fetch_account
@@ -49,17 +50,21 @@ class Connection:
         Raises:
             ReconnectNeededError: The saved access no longer works.
         """
-        tokens = self.services.tokens.tokens
-        if tokens is None:
+        if self.share_with_sandbox() is None:
             return Snapshot(None, None, self.storage())
-        if self.sandbox is not None:
+        return self._with_account()
+
+    def share_with_sandbox(self) -> TokenSet | None:
+        """Load the saved tokens; in practice mode, make the new sandbox recognise them."""
+        tokens = self.services.tokens.tokens
+        if tokens is not None and self.sandbox is not None:
             self.sandbox.oauth.import_grant(
                 tokens.access_token,
                 tokens.refresh_token,
                 expires_at=tokens.expires_at,
                 scope=tokens.scope or "public",
             )
-        return self._with_account()
+        return tokens
 
     def exchange(self, code: str, attempt: AuthorizationAttempt) -> TokenSet:
         """Trade the code for tokens (nothing is stored yet)."""
@@ -71,8 +76,18 @@ class Connection:
         return self._with_account()
 
     def discard(self, tokens: TokenSet) -> KitError | None:
-        """Revoke tokens that will not be kept (an attempt cancelled mid-exchange)."""
-        return self._revoke(tokens)
+        """Revoke tokens that will not be kept (an attempt cancelled mid-exchange).
+
+        If they were already stored (cancelled while saving), they are forgotten here too,
+        unless newer tokens have replaced them meanwhile.
+        """
+        problem = self._revoke(tokens)
+        current = self.services.tokens.tokens
+        if current is not None and hmac.compare_digest(
+            current.access_token.encode(), tokens.access_token.encode()
+        ):
+            self.services.tokens.forget()
+        return problem
 
     def refresh(self) -> Snapshot:
         """Renew the access token now."""

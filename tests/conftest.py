@@ -19,4 +19,8 @@ for _name in list(os.environ):
     if _name.startswith("KIT_"):
         del os.environ[_name]
 
-pytest_plugins = ["tests.helpers.fixtures", "tests.helpers.browser_fixtures"]
+pytest_plugins = [
+    "tests.helpers.fixtures",
+    "tests.helpers.browser_fixtures",
+    "tests.helpers.xvfb",
+]

@@ -10,7 +10,17 @@ from pathlib import Path
 import kit_desktop
 
 CORE_PACKAGES = ("auth", "api", "sandbox")
-CORE_MODULES = ("cli", "config", "errors", "http", "log", "paths", "services")
+CORE_MODULES = (
+    "cli",
+    "config",
+    "connection",
+    "errors",
+    "http",
+    "log",
+    "paths",
+    "services",
+    "status",
+)
 
 
 def core_modules() -> list[str]:
