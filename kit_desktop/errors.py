@@ -202,3 +202,22 @@ class UnsafeRequestError(ApiError):
     """The request would send the token somewhere other than Kit's API origin."""
 
     default_message = "That address is not part of Kit's API, so the request was not sent."
+
+
+class RateLimitedError(ApiError):
+    """Kit answered 429: too many requests in its rolling minute; nothing was retried.
+
+    Attributes:
+        retry_after: Seconds to wait before sending again (at least 1).
+        limit: The requests-per-minute limit named in the message.
+    """
+
+    def __init__(self, retry_after: float, *, limit: int = 600, detail: str = "") -> None:
+        self.retry_after = max(1.0, retry_after)
+        self.limit = limit
+        wait = int(-(-self.retry_after // 1))  # whole seconds, rounded up
+        super().__init__(
+            f"Kit's limit of {limit} requests a minute was reached; try again in {wait} s.",
+            status=429,
+            detail=detail,
+        )
