@@ -20,8 +20,10 @@ from kit_desktop.ui.main_window import MainWindow
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
 
+    from kit_desktop.qt.api_requests import ApiRequests
     from kit_desktop.qt.session import KitSession
     from kit_desktop.sandbox import SandboxServer
+    from kit_desktop.ui.api_panel import ApiPanel
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +53,7 @@ class GuiApp(QObject):
         self.backend = backend
         self.window = MainWindow()
         self.session: KitSession | None = None
+        self.api: ApiRequests | None = None
         self.sandbox: SandboxServer | None = None
 
     def show(self) -> None:
@@ -60,6 +63,7 @@ class GuiApp(QObject):
 
     @Slot()
     def _build(self) -> None:
+        from kit_desktop.qt.api_requests import ApiRequests
         from kit_desktop.qt.session import KitSession
         from kit_desktop.sandbox import SandboxServer
         from kit_desktop.services import build_services
@@ -70,8 +74,9 @@ class GuiApp(QObject):
             sandbox = SandboxServer(loopback_any_port=True).start()
             settings = settings.with_sandbox(sandbox.base_url)
             self.sandbox = sandbox
+        services = build_services(settings, backend=self.backend)
         session = KitSession(
-            build_services(settings, backend=self.backend),
+            services,
             practice=self.practice,
             sandbox=sandbox,
             opener=self.opener,
@@ -93,6 +98,9 @@ class GuiApp(QObject):
         session.attempt_changed.connect(window.show_attempt)
         session.attention_requested.connect(window.bring_to_front)
         session.notice.connect(window.show_notice)
+        self.api = ApiRequests(services.api, parent=self)
+        wire_api(window.api_panel, self.api)
+        self.api.reconnect_needed.connect(session.report_reconnect_needed)
         window.show_view(session.view)
         session.start()
 
@@ -107,13 +115,35 @@ class GuiApp(QObject):
         self.shutdown()
 
     def shutdown(self) -> None:
-        """Stop the session's threads and the sandbox (idempotent)."""
+        """Stop the session's threads, API requests and the sandbox (idempotent)."""
+        api, self.api = self.api, None
+        if api is not None:
+            api.shutdown()
         session, self.session = self.session, None
         if session is not None:
             session.shutdown()
         sandbox, self.sandbox = self.sandbox, None
         if sandbox is not None:
             sandbox.stop()
+
+
+def wire_api(panel: ApiPanel, api: ApiRequests) -> None:
+    """Connect the API requests page to its controller (the one place they meet)."""
+    panel.set_endpoints(api.endpoints(), api.presets())
+    panel.show_meter(0, api.limit)
+    panel.send_requested.connect(api.send)
+    panel.cancel_requested.connect(api.cancel)
+    panel.curl_requested.connect(api.copy_as_curl)
+    panel.save_requested.connect(api.save_body)
+    api.started.connect(panel.show_started)
+    api.finished.connect(panel.show_result)
+    api.failed.connect(panel.show_error)
+    api.cancelled.connect(panel.show_cancelled)
+    api.rate_limited.connect(panel.show_rate_limited)
+    api.meter_changed.connect(panel.show_meter)
+    api.history_changed.connect(panel.show_history)
+    api.curl_ready.connect(panel.show_curl)
+    api.notice.connect(panel.show_notice)
 
 
 def _excepthook(kind: type[BaseException], error: BaseException, tb: TracebackType | None) -> None:

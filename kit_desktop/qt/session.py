@@ -34,7 +34,7 @@ from kit_desktop.qt.state import (
     StorageView,
     TokenView,
 )
-from kit_desktop.qt.workers import Workers
+from kit_desktop.qt.workers import Task, Workers
 from kit_desktop.sandbox import SandboxServer
 from kit_desktop.services import Services
 
@@ -96,8 +96,8 @@ class KitSession(QObject):
         self._view = SessionView(practice=practice, auto_renew=bool(auto))
         self._attempt: AuthorizationAttempt | None = None
         self._thread: LoopbackThread | None = None
-        self._exchange_task: QObject | None = None
-        self._refresh_task: QObject | None = None
+        self._exchange_task: Task | None = None
+        self._refresh_task: Task | None = None
         self._disconnecting = False
         self._last_renewed: float | None = None
         self._renew_failures = 0
@@ -230,6 +230,12 @@ class KitSession(QObject):
             return
         uri = self.services.settings.redirect_uris[0]
         self.attempt_changed.emit(_attempt_view(self.services.oauth.new_attempt(uri)))
+
+    @Slot(object)
+    def report_reconnect_needed(self, error: object) -> None:
+        """Kit refused the saved access during an API request: show Reconnect needed."""
+        if self._view.phase.has_tokens:
+            self._reconnect_needed(_kit_error(error))
 
     def shutdown(self) -> None:
         """Stop the receiver thread and background work (window closing)."""

@@ -1,13 +1,15 @@
-"""Run blocking core calls on a thread pool; results come back to the GUI thread as signals."""
+"""Run blocking core calls on worker threads; results come back to the GUI thread as signals."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import logging
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from kit_desktop.errors import KitError
 
@@ -16,96 +18,120 @@ log = logging.getLogger(__name__)
 Callback = Callable[[Any], None]
 
 
-@dataclass(frozen=True)
-class _Box:
-    """Carries a result across threads inside a plain object.
+class Task:
+    """A handle on one call; compare it with :attr:`Workers.current_task` in callbacks."""
 
-    PySide6 mis-counts references of a bare ``True``/``None`` sent through ``Signal(object)``
-    from another thread (a fatal ``bool_dealloc`` at exit), so no bare value travels.
+    __slots__ = ("__weakref__",)
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """One finished call, carried to the GUI thread inside a plain object.
+
+    A plain object also avoids PySide6's mis-counting of bare ``True``/``None`` sent through
+    ``Signal(object)`` from another thread.
     """
 
+    owner: weakref.ref[Workers]
+    task: Task
+    ok: bool
     value: Any
 
 
-class Task(QObject):
-    """One call running off the GUI thread.
+class _Bridge(QObject):
+    """The one receiver of every worker outcome; lives on the GUI thread and is never deleted.
+
+    Worker threads never emit on an object that can be destroyed while they run (a window
+    closing, a session collected): they emit here, and outcomes for a ``Workers`` that is
+    gone are dropped.
 
     Signals:
-        succeeded(object): The call's return value, boxed.
-        failed(object): A :class:`KitError` (unexpected exceptions are wrapped and logged).
+        finished(object): An :class:`_Outcome`.
     """
 
-    succeeded = Signal(object)
-    failed = Signal(object)
+    finished = Signal(object)
 
-
-class _Runnable(QRunnable):
-    def __init__(self, task: Task, call: Callable[[], Any]) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.task = task
-        self.call = call
+        self.finished.connect(self._on_finished)
 
-    def run(self) -> None:
-        """The one exception boundary: every outcome leaves as a signal with plain data."""
-        try:
-            result = self.call()
-        except KitError as exc:
-            self.task.failed.emit(exc)
-        except Exception as exc:
-            log.exception("a background task failed unexpectedly")
-            self.task.failed.emit(KitError(detail=f"unexpected {type(exc).__name__}"))
-        else:
-            self.task.succeeded.emit(_Box(result))
+    @Slot(object)
+    def _on_finished(self, outcome: object) -> None:
+        if isinstance(outcome, _Outcome):
+            workers = outcome.owner()
+            if workers is not None:
+                workers._deliver(outcome)
+
+
+_bridge: _Bridge | None = None
+
+
+def _the_bridge() -> _Bridge:
+    global _bridge
+    if _bridge is None:
+        _bridge = _Bridge()
+    return _bridge
+
+
+def _run(bridge: _Bridge, owner: weakref.ref[Workers], task: Task, call: Callable[[], Any]) -> None:
+    """The one exception boundary: every outcome leaves as a signal with plain data."""
+    try:
+        outcome = _Outcome(owner, task, True, call())
+    except KitError as exc:
+        outcome = _Outcome(owner, task, False, exc)
+    except Exception as exc:
+        log.exception("a background task failed unexpectedly")
+        outcome = _Outcome(owner, task, False, KitError(detail=f"unexpected {type(exc).__name__}"))
+    bridge.finished.emit(outcome)
 
 
 class Workers(QObject):
-    """A small pool for keyring, network and browser calls; never touches a widget.
+    """A few worker threads for keyring, network and browser calls; never touches a widget.
 
     Callbacks run on the GUI thread; while one runs, :attr:`current_task` is its task.
     """
 
     def __init__(self, parent: QObject | None = None, *, max_threads: int = 4) -> None:
         super().__init__(parent)
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(max_threads)
+        self._bridge = _the_bridge()
+        self._pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=max_threads, thread_name_prefix="kit-worker"
+        )
+        self._futures: set[concurrent.futures.Future[None]] = set()
         self._callbacks: dict[Task, tuple[Callback, Callback]] = {}
+        self._closed = False
         self.current_task: Task | None = None
 
     def run(self, call: Callable[[], Any], on_success: Callback, on_failure: Callback) -> Task:
-        """Run ``call`` on the pool; ``on_success``/``on_failure`` get the outcome later."""
-        task = Task(self)
-        task.succeeded.connect(self._on_task_succeeded)
-        task.failed.connect(self._on_task_failed)
+        """Run ``call`` on a worker thread; ``on_success``/``on_failure`` get the outcome later."""
+        task = Task()
+        if self._closed:  # the app is quitting: nothing new starts
+            return task
         self._callbacks[task] = (on_success, on_failure)
-        self._pool.start(_Runnable(task, call))
+        future = self._pool.submit(_run, self._bridge, weakref.ref(self), task, call)
+        self._futures.add(future)
+        future.add_done_callback(self._futures.discard)
         return task
 
     @property
     def busy(self) -> bool:
-        """Whether any task is still running."""
+        """Whether any call's outcome is still to come."""
         return bool(self._callbacks)
 
     def shutdown(self, msecs: int = 3000) -> bool:
-        """Drop queued tasks and wait up to ``msecs`` for running ones; True when all ended."""
-        self._pool.clear()
-        return self._pool.waitForDone(msecs)
+        """Start nothing new and wait up to ``msecs`` for running calls; True when all ended."""
+        self._closed = True
+        self._callbacks.clear()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        _, running = concurrent.futures.wait(set(self._futures), timeout=msecs / 1000)
+        return not running
 
-    @Slot(object)
-    def _on_task_succeeded(self, box: object) -> None:
-        self._finish(0, box.value if isinstance(box, _Box) else box)
-
-    @Slot(object)
-    def _on_task_failed(self, error: object) -> None:
-        self._finish(1, error)
-
-    def _finish(self, which: int, value: object) -> None:
-        task = self.sender()
-        if not isinstance(task, Task) or task not in self._callbacks:
+    def _deliver(self, outcome: _Outcome) -> None:
+        callbacks = self._callbacks.pop(outcome.task, None)
+        if callbacks is None:
             return
-        callback = self._callbacks.pop(task)[which]
-        self.current_task = task
+        self.current_task = outcome.task
         try:
-            callback(value)
+            callbacks[0 if outcome.ok else 1](outcome.value)
         finally:
             self.current_task = None
-            task.deleteLater()

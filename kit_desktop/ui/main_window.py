@@ -13,12 +13,15 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QMainWindow,
     QScrollArea,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from kit_desktop import APP_NAME
 from kit_desktop.qt.state import AttemptView, Phase, SessionView
+from kit_desktop.ui.api_panel import ApiPanel
+from kit_desktop.ui.api_tabs import page_tabs
 from kit_desktop.ui.connection_card import ConnectionCard
 from kit_desktop.ui.dialogs import confirm_disconnect, show_about
 from kit_desktop.ui.menus import (
@@ -94,6 +97,7 @@ class MainWindow(QMainWindow):
         self._card = ConnectionCard(clock, self)
         self._tokens = TokenPanel(clock, self)
         self._details = PkcePanel(self)
+        self._api = ApiPanel(self)
         self._build_layout()
         self._menus = WindowMenus(self)
         self._connect_signals()
@@ -123,6 +127,16 @@ class MainWindow(QMainWindow):
         return self._details
 
     @property
+    def api_panel(self) -> ApiPanel:
+        """The API requests page."""
+        return self._api
+
+    @property
+    def tabs(self) -> QTabWidget:
+        """The Connection and API requests pages."""
+        return self._tabs
+
+    @property
     def practice_banner(self) -> Notice:
         """The practice-mode banner."""
         return self._practice
@@ -136,6 +150,7 @@ class MainWindow(QMainWindow):
         self._card.show_view(view)
         self._tokens.show_view(view)
         self._details.set_attempt_running(view.phase.attempt_running)
+        self._api.show_connected(view.phase.has_tokens, self._api_reason(view.phase))
         self._sync_actions()
 
     def show_attempt(self, attempt: AttemptView | None) -> None:
@@ -195,7 +210,10 @@ class MainWindow(QMainWindow):
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setWidget(page)
         scroll.setAccessibleName(self.tr("Kit connection"))
-        self.setCentralWidget(scroll)
+        self._tabs = page_tabs(self.tr("Pages"), self)
+        self._tabs.addTab(scroll, self.tr("Connection"))
+        self._tabs.addTab(self._api, self.tr("API requests"))
+        self.setCentralWidget(self._tabs)
 
     def _connect_signals(self) -> None:
         self._card.connect_requested.connect(self.connect_requested)
@@ -218,6 +236,7 @@ class MainWindow(QMainWindow):
         self._menus.diagnostics.triggered.connect(self.diagnostics_requested)
         self._menus.about.triggered.connect(self._on_about_triggered)
         self._menus.quit.triggered.connect(self.close)
+        self._api.notice.connect(self.show_notice)
 
     def _chain_focus(self) -> None:
         chain = [
@@ -237,6 +256,13 @@ class MainWindow(QMainWindow):
         self._menus.reopen.setEnabled(waiting)
         self._menus.copy_link.setEnabled(waiting and self._card.copy_link_button.isEnabled())
         self._menus.refresh.setEnabled(self._tokens.can_refresh)
+
+    def _api_reason(self, phase: Phase) -> str:
+        if phase is Phase.RECONNECT_NEEDED:
+            return self.tr("Kit needs you to connect again, on the Connection tab.")
+        if phase.attempt_running:
+            return self.tr("Finish connecting first, on the Connection tab.")
+        return self.tr("Connect to Kit first, on the Connection tab.")
 
     def _show_shortcuts_in_tooltips(self) -> None:
         set_shortcut_tip(self._card.reopen_button, self._menus.reopen.text(), SHORTCUT_REOPEN)

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
+import requests
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtTest import QTest
@@ -83,3 +84,27 @@ def test_closing_the_window_while_waiting_stops_the_listener(
     assert gui.session is None, "closing shuts the session down"
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", port))
+
+
+@pytest.mark.qt_log_ignore(*QT_NOISE)
+def test_api_panel_request_with_revoked_access_shows_reconnect_needed(
+    qtbot: QtBot, gui_for: list[GuiApp]
+) -> None:
+    gui = start(qtbot, gui_for, UserBrowser("allow"))
+    session, sandbox = gui.session, gui.sandbox
+    assert session is not None
+    assert sandbox is not None
+    gui.window.connect_requested.emit()
+    qtbot.waitUntil(lambda: session.view.phase is Phase.CONNECTED, timeout=15_000)
+    tokens = session.view.tokens
+    assert tokens is not None
+    revoked = requests.post(
+        f"{sandbox.base_url}/oauth/revoke",
+        data={"token": tokens.access_token, "client_id": sandbox.app.client_id},
+        timeout=5,
+    )
+    assert revoked.status_code == 200
+    assert gui.api is not None
+    gui.api.send("GET", "/v4/account")
+    qtbot.waitUntil(lambda: session.view.phase is Phase.RECONNECT_NEEDED, timeout=15_000)
+    assert "Reconnect" in session.view.headline
