@@ -9,7 +9,19 @@ RUN_STAMP := $(VENV)/.run-installed
 DEV_STAMP := $(VENV)/.dev-installed
 PYTEST_ARGS ?=
 
-.PHONY: run test check lint sysdeps sandbox clean
+# Builds (`make dist`): a separate environment with the runtime dependencies only.
+DIST_VENV := .venv-dist
+DIST_BIN := $(DIST_VENV)/bin
+DIST_STAMP := $(DIST_VENV)/.installed
+SPEC := packaging/kit_desktop.spec
+PYINSTALLER := PYINSTALLER_CONFIG_DIR=$(CURDIR)/.pyi-cache $(DIST_BIN)/pyinstaller \
+	--noconfirm --log-level WARN
+APP_SOURCES := main.py $(SPEC) packaging/spec_support.py \
+	$(shell find kit_desktop resources -type f ! -path '*/__pycache__/*' ! -name '*.pyc')
+ONEDIR_APP := dist/onedir/kit-desktop/kit-desktop
+ONEFILE_APP := dist/onefile/kit-desktop
+
+.PHONY: run test check lint sysdeps sandbox dist dist-onedir smoke-test clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,8 +49,32 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: sysdeps $(DEV_STAMP) lint
+test: sysdeps $(DEV_STAMP) lint $(ONEDIR_APP)
 	tests/run-suite.sh $(PYTEST_ARGS)
 
+$(DIST_STAMP): packaging/requirements.txt
+	$(PYTHON) -m venv $(DIST_VENV)
+	$(DIST_BIN)/python -m pip install -q --upgrade pip
+	$(DIST_BIN)/python -m pip install -q -r packaging/requirements.txt
+	touch $@
+
+$(ONEDIR_APP): $(DIST_STAMP) $(APP_SOURCES)
+	$(PYINSTALLER) --distpath dist/onedir --workpath build/pyi/onedir $(SPEC) -- --mode onedir
+	touch $@
+
+$(ONEFILE_APP): $(DIST_STAMP) $(APP_SOURCES)
+	$(PYINSTALLER) --distpath dist/onefile --workpath build/pyi/onefile $(SPEC) -- --mode onefile
+	touch $@
+
+dist-onedir: $(ONEDIR_APP)
+
+dist: $(ONEDIR_APP) $(ONEFILE_APP)
+	@echo "one-folder app: $(ONEDIR_APP)"
+	@echo "one-file app:   $(ONEFILE_APP)"
+
+# The frozen app checks itself against the built-in sandbox (needs a Secret Service).
+smoke-test: $(ONEDIR_APP)
+	$(ONEDIR_APP) --smoke-test
+
 clean:
-	rm -rf $(VENV) build dist .pyi-cache .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(DIST_VENV) build dist .pyi-cache .mypy_cache .ruff_cache .pytest_cache

@@ -2,35 +2,60 @@
 
 from __future__ import annotations
 
-import argparse
-import logging
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from kit_desktop import APP_NAME, __version__
-from kit_desktop.config import load_settings
-from kit_desktop.errors import KitError
-from kit_desktop.log import log_file, setup_logging
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    import argparse
 
 
 def _parser() -> argparse.ArgumentParser:
-    from kit_desktop.cli import add_commands
+    import argparse
+
+    from kit_desktop.cli_args import add_commands
 
     parser = argparse.ArgumentParser(prog="kit-desktop", description=f"{APP_NAME} {__version__}")
     parser.add_argument(
         "--sandbox", action="store_true", help="use the built-in Kit sandbox (practice mode)"
     )
     parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
+    parser.add_argument(
+        "--smoke-test",
+        action="store_true",
+        help="check this installation: connect to the built-in sandbox offscreen, then exit",
+    )
     add_commands(parser)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the app (the window, or a CLI command) and return its exit code."""
-    args = _parser().parse_args(argv)
+    """Run the app (the window, or a CLI command) and return its exit code.
+
+    The window (no arguments, or only ``--sandbox``) takes a fast path that loads
+    nothing but Qt and the window's frame before its first paint; everything else
+    goes through argparse.
+    """
+    given = list(sys.argv[1:] if argv is None else argv)
+    if given in ([], ["--sandbox"]):
+        from kit_desktop.qt.launch import start_window
+
+        return start_window(practice=bool(given))
+    return _run(given)
+
+
+def _run(given: list[str]) -> int:
+    import logging
+
+    from kit_desktop.config import load_settings
+    from kit_desktop.errors import KitError
+    from kit_desktop.log import log_file, setup_logging
+
+    log = logging.getLogger(__name__)
+    args = _parser().parse_args(given)
     debug = os.environ.get("KIT_DEBUG", "").lower() in ("1", "true", "yes")
     setup_logging(logging.DEBUG if debug else logging.INFO)
     try:
@@ -48,6 +73,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             log.exception("unexpected failure in %s", args.command)
             print(f"Something unexpected went wrong. Details are in {log_file()}.", file=sys.stderr)
             return 70
-    from kit_desktop.qt.gui import run_gui
+    if args.smoke_test:
+        from kit_desktop.qt.smoke import run_smoke_test
 
-    return run_gui(settings, practice=args.sandbox or settings.practice_mode)
+        return run_smoke_test(settings)
+    from kit_desktop.qt.launch import start_window
+
+    return start_window(practice=args.sandbox)

@@ -61,12 +61,12 @@ class Settings:
         """Whether no client ID is configured, so the built-in sandbox is used."""
         return self.client_id is None
 
-    def with_sandbox(self, base_url: str) -> Settings:
+    def with_sandbox(self, base_url: str, client_id: str = SANDBOX_CLIENT_ID) -> Settings:
         """Return these settings pointed at a sandbox served at ``base_url``."""
         base = base_url.rstrip("/")
         return replace(
             self,
-            client_id=SANDBOX_CLIENT_ID,
+            client_id=client_id,
             authorize_url=f"{base}/v4/oauth/authorize",
             token_url=f"{base}/v4/oauth/token",
             revoke_url=f"{base}/v4/oauth/revoke",

@@ -1,20 +1,20 @@
-"""Start the window: one instance, paint first, then the sandbox, services and session."""
+"""The running app: the window's sections, the sandbox, services and session, wired once."""
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, QTimer, Slot
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Slot
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from kit_desktop import APP_NAME, __version__
+from kit_desktop import APP_NAME
 from kit_desktop.auth.browser import BrowserOpener, open_system_browser
-from kit_desktop.config import Settings
-from kit_desktop.qt.single_instance import SingleInstance
+from kit_desktop.config import SANDBOX_CLIENT_ID, Settings
 from kit_desktop.ui.main_window import MainWindow
 
 if TYPE_CHECKING:
@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+BUILD_FALLBACK_MS = 1000
+
 
 class GuiApp(QObject):
     """Owns the window, the session and (in practice mode) the sandbox; wires them once.
@@ -36,6 +38,8 @@ class GuiApp(QObject):
         practice: Start the built-in sandbox and use it.
         opener: Opens the system browser.
         backend: The keyring backend (default: the system's).
+        sandbox_client_id: The practice app's client ID (its tokens are kept under it).
+        window: An already shown window to build into (default: a new one).
     """
 
     def __init__(
@@ -45,24 +49,46 @@ class GuiApp(QObject):
         practice: bool,
         opener: BrowserOpener = open_system_browser,
         backend: KeyringBackend | None = None,
+        sandbox_client_id: str = SANDBOX_CLIENT_ID,
+        window: MainWindow | None = None,
     ) -> None:
         super().__init__()
+        self.sandbox_client_id = sandbox_client_id
         self.settings = settings
         self.practice = practice
         self.opener = opener
         self.backend = backend
-        self.window = MainWindow()
+        self.window = window if window is not None else MainWindow(deferred=True)
         self.session: KitSession | None = None
         self.api: ApiRequests | None = None
         self.sandbox: SandboxServer | None = None
+        self._built = False
 
     def show(self) -> None:
-        """Show the window now; build the services right after the first paint."""
+        """Show the window now; build the services right after its first paint.
+
+        requests, keyring and the sandbox are imported only then, so the creator sees
+        the window as early as a bare one. A window that never paints (minimised at
+        start) still gets its services after ``BUILD_FALLBACK_MS``.
+        """
+        self.window.installEventFilter(self)
         self.window.show()
-        QTimer.singleShot(0, self._build)
+        QTimer.singleShot(BUILD_FALLBACK_MS, self.build)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+        """Start building once the window has painted (the paint itself goes first)."""
+        if watched is self.window and event.type() == QEvent.Type.Paint:
+            self.window.removeEventFilter(self)
+            QTimer.singleShot(0, self.build)
+        return False
 
     @Slot()
-    def _build(self) -> None:
+    def build(self) -> None:
+        """Build the window's sections, the sandbox, services and session (once)."""
+        if self._built:
+            return
+        self._built = True
+        self.window.build()
         from kit_desktop.qt.api_requests import ApiRequests
         from kit_desktop.qt.session import KitSession
         from kit_desktop.sandbox import SandboxServer
@@ -71,8 +97,9 @@ class GuiApp(QObject):
         settings = self.settings
         sandbox: SandboxServer | None = None
         if self.practice:
-            sandbox = SandboxServer(loopback_any_port=True).start()
-            settings = settings.with_sandbox(sandbox.base_url)
+            client_id = self.sandbox_client_id
+            sandbox = SandboxServer(loopback_any_port=True, client_id=client_id).start()
+            settings = settings.with_sandbox(sandbox.base_url, client_id)
             self.sandbox = sandbox
         services = build_services(settings, backend=self.backend)
         session = KitSession(
@@ -160,21 +187,28 @@ def _excepthook(kind: type[BaseException], error: BaseException, tb: TracebackTy
     box.exec()
 
 
-def run_gui(settings: Settings, *, practice: bool) -> int:
-    """Run the window until it is closed; return the exit code."""
-    app = QApplication.instance() or QApplication(sys.argv)
-    QApplication.setOrganizationName(APP_NAME)
-    QApplication.setApplicationName(APP_NAME)
-    QApplication.setApplicationVersion(__version__)
-    instance = SingleInstance()
-    if not instance.claim():
-        return 0
-    sys.excepthook = _excepthook
-    gui = GuiApp(settings, practice=practice)
-    instance.activated.connect(gui.window.bring_to_front)
-    gui.show()
+def finish_start(window: MainWindow, *, practice: bool) -> GuiApp | None:
+    """Set up logging and settings, then build the app into the painted ``window``.
+
+    Returns:
+        The running app, or None when the settings are unusable (the creator was told).
+    """
+    from kit_desktop.config import load_settings
+    from kit_desktop.errors import KitError
+    from kit_desktop.log import setup_logging
+
+    debug = os.environ.get("KIT_DEBUG", "").lower() in ("1", "true", "yes")
+    setup_logging(logging.DEBUG if debug else logging.INFO)
     try:
-        return app.exec()
-    finally:
-        gui.shutdown()
-        instance.release()
+        settings = load_settings()
+    except KitError as exc:
+        log.error("settings could not be loaded: %s", exc.detail)
+        box = QMessageBox(QMessageBox.Icon.Critical, APP_NAME, "", parent=window)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setText(exc.user_message)
+        box.exec()
+        return None
+    sys.excepthook = _excepthook
+    gui = GuiApp(settings, practice=practice or settings.practice_mode, window=window)
+    gui.build()
+    return gui

@@ -119,6 +119,11 @@ class KitSession(QObject):
         """Whether background work or a browser wait is under way."""
         return self._workers.busy or self._thread is not None
 
+    @property
+    def disconnecting(self) -> bool:
+        """Whether a disconnect (revoke, then forget) is under way."""
+        return self._disconnecting
+
     def diagnostics(self) -> str:
         """Versions, OS, storage and recent error codes; never a secret."""
         return diagnostics_text(self.services.settings, self._view)

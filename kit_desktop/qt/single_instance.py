@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
+import zlib
 
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
@@ -18,7 +18,8 @@ _MESSAGE = b"activate\n"
 
 def instance_key() -> str:
     """A per-user (per data folder) name for the local socket."""
-    digest = hashlib.sha256(str(data_dir()).encode("utf-8")).hexdigest()[:16]
+    # A name, not a secret: crc32 spares loading OpenSSL before the first paint.
+    digest = f"{zlib.crc32(str(data_dir()).encode('utf-8')):08x}"
     return f"kit-desktop-{digest}"
 
 

@@ -25,4 +25,4 @@ def test_second_instance_activates_the_first(qtbot: QtBot) -> None:
 def test_key_is_per_data_folder() -> None:
     key = instance_key()
     assert key.startswith("kit-desktop-")
-    assert len(key) == len("kit-desktop-") + 16
+    assert len(key) == len("kit-desktop-") + 8

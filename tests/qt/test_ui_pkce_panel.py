@@ -12,8 +12,9 @@ from PySide6.QtWidgets import QLabel, QLineEdit
 from pytestqt.qtbot import QtBot
 
 from kit_desktop.qt.state import Phase
-from kit_desktop.ui.main_window import DETAILS_KEY, MainWindow
+from kit_desktop.ui.main_window import MainWindow
 from kit_desktop.ui.pkce_panel import PkcePanel
+from kit_desktop.ui.window_content import DETAILS_KEY
 from tests.qt.test_ui_support import (
     ATTEMPT,
     OFFSCREEN_NOISE,

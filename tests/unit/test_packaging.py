@@ -1,0 +1,158 @@
+"""The build's rules: what the spec leaves out, what it prunes, the platform files."""
+
+from __future__ import annotations
+
+import re
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from kit_desktop import __version__
+from kit_desktop.paths import resource_path, resources_dir
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "packaging"))
+
+import spec_support  # noqa: E402
+
+QT = "PySide6/Qt/"
+
+
+def test_build_requirements_are_the_runtime_dependencies_plus_pyinstaller() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    runtime = {line.split("#")[0].strip() for line in project["project"]["dependencies"]}
+    lines = (ROOT / "packaging" / "requirements.txt").read_text(encoding="utf-8").splitlines()
+    build = {line.strip() for line in lines if line.strip() and not line.startswith("#")}
+    assert {req for req in build if not req.startswith("pyinstaller")} == runtime
+    assert any(req.startswith("pyinstaller") for req in build)
+
+
+@pytest.mark.parametrize(
+    "dest",
+    [
+        QT + "translations/qtbase_de.qm",
+        QT + "plugins/platformthemes/libqgtk3.so",
+        QT + "plugins/platforms/libqeglfs.so",
+        QT + "plugins/platforms/libqvnc.so",
+        QT + "plugins/imageformats/libqjpeg.so",
+        QT + "plugins/imageformats/libqgif.so",
+        QT + "plugins/tls/libqopensslbackend.so",
+        QT + "plugins/wayland-graphics-integration-server/libqt-wayland-compositor-wayland-egl.so",
+        QT + "plugins/wayland-shell-integration/libivi-shell.so",
+        QT + "lib/libQt6EglFsKmsSupport.so.6",
+        QT + "plugins/platforminputcontexts/libqtvirtualkeyboardplugin.so",
+    ],
+)
+def test_unused_qt_parts_are_left_out_with_a_reason(dest: str) -> None:
+    reason = spec_support.excluded_reason(dest)
+    assert reason, dest
+
+
+@pytest.mark.parametrize(
+    "dest",
+    [
+        QT + "plugins/platforms/libqxcb.so",
+        QT + "plugins/platforms/libqwayland.so",
+        QT + "plugins/platforms/libqoffscreen.so",
+        QT + "plugins/wayland-shell-integration/libxdg-shell.so",
+        QT + "plugins/wayland-decoration-client/libbradient.so",
+        QT + "plugins/imageformats/libqsvg.so",
+        QT + "plugins/iconengines/libqsvgicon.so",
+        QT + "plugins/platformthemes/libqxdgdesktopportal.so",
+        QT + "plugins/platforminputcontexts/libcomposeplatforminputcontextplugin.so",
+        QT + "plugins/platforminputcontexts/libibusplatforminputcontextplugin.so",
+        QT + "lib/libQt6Widgets.so.6",
+        QT + "lib/libicudata.so.73",
+        "resources/pages/page.html",
+        "certifi/cacert.pem",
+    ],
+)
+def test_what_a_desktop_user_needs_is_kept(dest: str) -> None:
+    assert spec_support.excluded_reason(dest) is None
+
+
+def test_drop_excluded_splits_a_toc() -> None:
+    toc = [
+        (QT + "translations/qt_fr.qm", "/x/qt_fr.qm", "DATA"),
+        ("resources/pages/page.css", "/x/page.css", "DATA"),
+    ]
+    kept, dropped = spec_support.drop_excluded(toc)
+    assert kept == [toc[1]]
+    assert dropped == [toc[0]]
+
+
+def test_pruning_keeps_what_roots_reach_and_drops_the_rest() -> None:
+    links = {
+        "/src/QtWidgets.abi3.so": ["libQt6Widgets.so.6"],
+        "/src/libQt6Widgets.so.6": ["libQt6Gui.so.6", "libstdc++.so.6"],
+        "/src/libQt6Gui.so.6": [],
+        "/src/libqxcb.so": ["libxcb-icccm.so.4"],
+        "/src/libgtk-3.so.0": ["libcairo.so.2"],
+    }
+    binaries = [
+        ("PySide6/QtWidgets.abi3.so", "/src/QtWidgets.abi3.so", "EXTENSION"),
+        (QT + "lib/libQt6Widgets.so.6", "/src/libQt6Widgets.so.6", "BINARY"),
+        (QT + "lib/libQt6Gui.so.6", "/src/libQt6Gui.so.6", "BINARY"),
+        (QT + "lib/libQt6OpenGL.so.6", "/src/libQt6OpenGL.so.6", "BINARY"),
+        (QT + "plugins/platforms/libqxcb.so", "/src/libqxcb.so", "BINARY"),
+        ("libstdc++.so.6", "/src/libstdc++.so.6", "BINARY"),
+        ("libxcb-icccm.so.4", "/src/libxcb-icccm.so.4", "BINARY"),
+        ("libgtk-3.so.0", "/src/libgtk-3.so.0", "BINARY"),
+        ("libcairo.so.2", "/src/libcairo.so.2", "BINARY"),
+        ("libpython3.11.so.1.0", "/src/libpython3.11.so.1.0", "BINARY"),
+        ("_cffi_backend.cpython-311-x86_64-linux-gnu.so", "/src/_cffi.so", "EXTENSION"),
+    ]
+    kept, dropped = spec_support.prune_unreachable(binaries, lambda path: links.get(path, []))
+    assert {Path(dest).name for dest, _, _ in dropped} == {
+        "libQt6OpenGL.so.6",
+        "libgtk-3.so.0",
+        "libcairo.so.2",
+    }
+    names = {Path(dest).name for dest, _, _ in kept}
+    assert {"libQt6Gui.so.6", "libstdc++.so.6", "libxcb-icccm.so.4"} <= names
+    assert "_cffi_backend.cpython-311-x86_64-linux-gnu.so" in names, "extensions are roots"
+    assert "libpython3.11.so.1.0" in names
+
+
+def test_elf_needed_reads_a_real_library() -> None:
+    needed = spec_support.elf_needed(sys.executable)
+    libc = [name for name in needed if name.startswith("libc.so")]
+    assert libc or not needed, needed  # a static Python has no NEEDED at all
+    assert spec_support.elf_needed(str(ROOT / "pyproject.toml")) == []
+
+
+def test_windows_version_resource_carries_the_version() -> None:
+    text = spec_support.windows_version_info("1.2.3", "Kit Desktop", "Connect")
+    assert "filevers=(1, 2, 3, 0)" in text
+    assert "StringStruct('ProductVersion', '1.2.3')" in text
+    assert "StringStruct('OriginalFilename', 'kit-desktop.exe')" in text
+
+
+def test_macos_bundle_keys() -> None:
+    plist = spec_support.macos_info_plist(__version__, "Kit Desktop")
+    assert plist["CFBundleShortVersionString"] == __version__
+    assert plist["NSHighResolutionCapable"] is True
+
+
+def test_spec_reads_the_one_version_and_bundles_resources() -> None:
+    spec = (ROOT / "packaging" / "kit_desktop.spec").read_text(encoding="utf-8")
+    assert "from kit_desktop import APP_NAME, __version__" in spec
+    assert re.search(r'datas=\[\(str\(ROOT / "resources"\), "resources"\)\]', spec)
+    assert "bundle_identifier=" in spec
+    assert "strip=strip" in spec
+
+
+def test_icons_exist_for_every_platform() -> None:
+    for name in ("kit-desktop.png", "kit-desktop.ico", "kit-desktop.icns", "kit-desktop.svg"):
+        assert resource_path("icons", name).stat().st_size > 0, name
+
+
+def test_resources_resolve_from_source_and_from_a_frozen_bundle(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    assert resources_dir() == ROOT / "resources"
+    monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)
+    assert resources_dir() == tmp_path / "resources"
+    assert resource_path("pages", "page.html") == tmp_path / "resources" / "pages" / "page.html"
