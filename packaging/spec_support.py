@@ -25,6 +25,7 @@ EXCLUDED_MODULES: dict[str, str] = {
     "xmlrpc": "not used",
     "lib2to3": "not used",
     "sqlite3": "not used: tokens live in the OS keyring, settings in QSettings",
+    "multiprocessing": "only ProcessPoolExecutor needs it; the app's workers are threads",
     "PySide6.QtDBus": "the app never imports it (keyring talks D-Bus through jeepney)",
     "PySide6.QtOpenGL": "widgets only, no OpenGL",
     "PySide6.QtOpenGLWidgets": "widgets only, no OpenGL",
@@ -34,11 +35,11 @@ EXCLUDED_MODULES: dict[str, str] = {
 
 _QT = "PySide6/Qt/"
 
-#: Parts of Qt left out of the bundle: (glob on the bundled path, reason). Everything
+#: Parts of Qt (and icon sources) left out: (glob on the bundled path, reason). Everything
 #: else PyInstaller's PySide6 hooks collect is kept: the xcb and Wayland platforms,
 #: offscreen (the smoke test), the SVG image and icon plugins, compose and IBus input,
 #: and the XDG desktop portal theme (native file dialogs through D-Bus, no GTK).
-QT_EXCLUSIONS: tuple[tuple[str, str], ...] = (
+BUNDLE_EXCLUSIONS: tuple[tuple[str, str], ...] = (
     (_QT + "translations/*", "the app ships in English only"),
     (_QT + "plugins/platforms/libqeglfs.so", "full-screen embedded platform"),
     (_QT + "plugins/platforms/libqlinuxfb.so", "framebuffer platform, not a desktop"),
@@ -66,20 +67,23 @@ QT_EXCLUSIONS: tuple[tuple[str, str], ...] = (
     (_QT + "plugins/qml*/*", "no QML"),
     (_QT + "plugins/designer/*", "Qt Designer plugins"),
     (_QT + "qml/*", "no QML"),
+    ("resources/icons/*.ico", "built into the Windows executable, never read at run time"),
+    ("resources/icons/*.icns", "built into the macOS bundle, never read at run time"),
+    ("resources/icons/*.svg", "the source of the icons; the window uses the PNG"),
 )
 
 
 def excluded_reason(dest: str) -> str | None:
     """Return why ``dest`` (a bundled path) is left out, or None to keep it."""
     normal = dest.replace("\\", "/")
-    for pattern, reason in QT_EXCLUSIONS:
+    for pattern, reason in BUNDLE_EXCLUSIONS:
         if fnmatch.fnmatchcase(normal, pattern):
             return reason
     return None
 
 
 def drop_excluded(toc: Iterable[TocEntry]) -> tuple[list[TocEntry], list[TocEntry]]:
-    """Split ``toc`` into (kept, dropped) by :data:`QT_EXCLUSIONS`."""
+    """Split ``toc`` into (kept, dropped) by :data:`BUNDLE_EXCLUSIONS`."""
     kept: list[TocEntry] = []
     dropped: list[TocEntry] = []
     for entry in toc:

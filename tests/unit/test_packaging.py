@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import sys
 import tomllib
 from pathlib import Path
@@ -43,6 +42,8 @@ def test_build_requirements_are_the_runtime_dependencies_plus_pyinstaller() -> N
         QT + "plugins/wayland-shell-integration/libivi-shell.so",
         QT + "lib/libQt6EglFsKmsSupport.so.6",
         QT + "plugins/platforminputcontexts/libqtvirtualkeyboardplugin.so",
+        "resources/icons/kit-desktop.ico",
+        "resources/icons/kit-desktop.icns",
     ],
 )
 def test_unused_qt_parts_are_left_out_with_a_reason(dest: str) -> None:
@@ -66,6 +67,8 @@ def test_unused_qt_parts_are_left_out_with_a_reason(dest: str) -> None:
         QT + "lib/libQt6Widgets.so.6",
         QT + "lib/libicudata.so.73",
         "resources/pages/page.html",
+        "resources/icons/kit-desktop.png",
+        "resources/kit_app.toml",
         "certifi/cacert.pem",
     ],
 )
@@ -139,7 +142,7 @@ def test_macos_bundle_keys() -> None:
 def test_spec_reads_the_one_version_and_bundles_resources() -> None:
     spec = (ROOT / "packaging" / "kit_desktop.spec").read_text(encoding="utf-8")
     assert "from kit_desktop import APP_NAME, __version__" in spec
-    assert re.search(r'datas=\[\(str\(ROOT / "resources"\), "resources"\)\]', spec)
+    assert 'datas=[(str(ROOT / "resources"), "resources")] if args.entry == "main.py"' in spec
     assert "bundle_identifier=" in spec
     assert "strip=strip" in spec
 
