@@ -103,14 +103,14 @@ def ratio_row(label: str, app: float, bare: float, target: float, unit: str) -> 
     ratio = app / bare
     verdict = "within target" if ratio <= target else "over target"
     return (
-        f"| {label} | {app:.1f} {unit} | {bare:.1f} {unit} | {ratio:.2f}x | ≤{target}x: {verdict} |"
+        f"| {label} | {app:.1f} {unit} | {bare:.1f} {unit} | {ratio:.3f}x | ≤{target}x: {verdict} |"
     )
 
 
 def main() -> None:
     """Build, measure and write the section of docs/benchmarks.md."""
     options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    options.add_argument("--runs", type=int, default=11)
+    options.add_argument("--runs", type=int, default=15)
     options.add_argument("--settle-ms", type=int, default=2000)
     options.add_argument("--no-build", action="store_true", help="reuse build/bench")
     args = options.parse_args()
@@ -196,7 +196,7 @@ def main() -> None:
     lines.append(ratio_row("one-file size", onefile_app, onefile_bare, TARGET_SIZE, "MiB"))
     lines.append(
         f"| one-folder size | {onedir_app:.1f} MiB | {onedir_bare:.1f} MiB | "
-        f"{onedir_app / onedir_bare:.2f}x | (reported) |"
+        f"{onedir_app / onedir_bare:.3f}x | (reported) |"
     )
     section = "\n".join(lines) + "\n"
     print(section)
