@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -22,6 +23,13 @@ KIT_API_URL = "https://api.kit.com"
 #: The loopback ports the app listens on, in order of preference.
 DEFAULT_PORTS = (53219, 53220, 53221)
 DEFAULT_REDIRECT_URIS = tuple(f"http://127.0.0.1:{port}/callback" for port in DEFAULT_PORTS)
+
+#: Kit's app host: the only place an App Store install may send the browser back to.
+KIT_APP_HOSTS = ("app.kit.com",)
+#: Where the install entry answers on the first redirect URI's origin.
+INSTALL_PATH = "/kit/oauth"
+#: The path the relay page forwards Kit's answer to.
+RELAY_CALLBACK_PATH = "/callback"
 
 #: The sandbox app that practice mode registers and uses.
 SANDBOX_CLIENT_ID = "kit-desktop-practice-0000000000000000000000"
@@ -44,6 +52,10 @@ class Settings:
         scope: The scope asked for.
         tenant_name: Optional per-install tenant name sent to Kit.
         token_body: ``form`` (RFC 6749) or ``json`` bodies for token posts.
+        relay_url: The publisher's https relay page, registered in Kit as the Redirect URI
+            and Authorization URL (relay mode); ``None`` sends Kit the loopback redirect URIs
+            themselves (direct mode).
+        app_hosts: Hosts an App Store install may send the browser back to (https only).
     """
 
     client_id: str | None = None
@@ -55,6 +67,14 @@ class Settings:
     scope: str = "public"
     tenant_name: str | None = None
     token_body: TokenBody = "form"
+    relay_url: str | None = None
+    app_hosts: tuple[str, ...] = KIT_APP_HOSTS
+
+    @property
+    def install_entry_url(self) -> str:
+        """The install entry on the first redirect URI's origin (``.../kit/oauth``)."""
+        parts = urlsplit(self.redirect_uris[0])
+        return f"{parts.scheme}://{parts.netloc}{INSTALL_PATH}"
 
     @property
     def practice_mode(self) -> bool:
@@ -84,8 +104,12 @@ _ENV_KEYS = {
     "KIT_SCOPE": "scope",
     "KIT_TENANT_NAME": "tenant_name",
     "KIT_TOKEN_BODY": "token_body",
+    "KIT_RELAY_URL": "relay_url",
+    "KIT_APP_HOSTS": "app_hosts",
 }
-_URL_FIELDS = ("authorize_url", "token_url", "revoke_url", "api_url")
+_URL_FIELDS = ("authorize_url", "token_url", "revoke_url", "api_url", "relay_url")
+_LIST_FIELDS = ("redirect_uris", "app_hosts")
+_HOST_NAME = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
 
 
 def load_settings(
@@ -108,7 +132,7 @@ def load_settings(
     for key, field in _ENV_KEYS.items():
         raw = env.get(key, "").strip()
         if raw:
-            values[field] = _split_uris(raw) if field == "redirect_uris" else raw
+            values[field] = _split_uris(raw) if field in _LIST_FIELDS else raw
     return _validated(values)
 
 
@@ -129,8 +153,9 @@ def _read_toml(path: Path) -> dict[str, object]:
     if unknown:
         raise ConfigError(f"{path.name} has unknown settings: {', '.join(unknown)}.")
     values = {k: v for k, v in kit.items() if v not in ("", None, [])}
-    if isinstance(values.get("redirect_uris"), str):
-        values["redirect_uris"] = _split_uris(str(values["redirect_uris"]))
+    for field in _LIST_FIELDS:
+        if isinstance(values.get(field), str):
+            values[field] = _split_uris(str(values[field]))
     return values
 
 
@@ -150,9 +175,36 @@ def _validated(values: dict[str, object]) -> Settings:
         if not isinstance(uris, list | tuple) or not uris:
             raise ConfigError("The setting redirect_uris must list at least one URI.")
         values["redirect_uris"] = tuple(check_redirect_uri(str(uri)) for uri in uris)
+    hosts = values.get("app_hosts")
+    if hosts is not None:
+        if not isinstance(hosts, list | tuple) or not hosts:
+            raise ConfigError("The setting app_hosts must list at least one host name.")
+        values["app_hosts"] = tuple(_check_host(str(host)) for host in hosts)
+    if values.get("relay_url"):
+        _check_relay(str(values["relay_url"]), values.get("redirect_uris", DEFAULT_REDIRECT_URIS))
     if values.get("token_body", "form") not in ("form", "json"):
         raise ConfigError("The setting token_body must be 'form' or 'json'.")
     return Settings(**values)  # type: ignore[arg-type]
+
+
+def _check_host(host: str) -> str:
+    name = host.strip().lower()
+    if not _HOST_NAME.fullmatch(name):
+        raise ConfigError(f"The setting app_hosts must list host names, not {host!r}.")
+    return name
+
+
+def _check_relay(url: str, redirect_uris: object) -> None:
+    parts = urlsplit(url)
+    if parts.query:
+        raise ConfigError("The setting relay_url must not have a query (?…).")
+    uris = redirect_uris if isinstance(redirect_uris, tuple | list) else ()
+    for uri in uris:
+        if urlsplit(str(uri)).path != RELAY_CALLBACK_PATH:
+            raise ConfigError(
+                f"With a relay page, every redirect URI must end in {RELAY_CALLBACK_PATH}, "
+                f"as the page forwards there (not {uri!r})."
+            )
 
 
 def is_loopback_host(host: str | None) -> bool:

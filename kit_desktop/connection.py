@@ -6,7 +6,9 @@ import hmac
 from dataclasses import dataclass
 
 from kit_desktop.api.account import Account, fetch_account
+from kit_desktop.auth.loopback import DEFAULT_TIMEOUT, LoopbackReceiver
 from kit_desktop.auth.oauth import AuthorizationAttempt
+from kit_desktop.auth.pkce import new_state
 from kit_desktop.auth.tokenset import TokenSet
 from kit_desktop.errors import KitError, NotConnectedError, ReconnectNeededError
 from kit_desktop.sandbox import SandboxServer
@@ -65,6 +67,38 @@ class Connection:
                 scope=tokens.scope or "public",
             )
         return tokens
+
+    def begin_attempt(
+        self, *, timeout: float = DEFAULT_TIMEOUT, back_to: str | None = None
+    ) -> tuple[LoopbackReceiver, AuthorizationAttempt]:
+        """Bind the loopback receiver and make a new attempt (verifier, challenge, state).
+
+        In relay mode Kit is sent the relay page as the redirect URI, and the state carries
+        the receiver's port (``<port>.<random>``) so the page knows where to forward.
+
+        Args:
+            timeout: Seconds the receiver waits for Kit's answer.
+            back_to: Kit's app page to return to afterwards (an App Store install).
+
+        Raises:
+            KitError: No redirect URI could be bound (``PortInUseError``, ``LoopbackError``).
+        """
+        settings = self.services.settings
+        relay = settings.relay_url
+        receiver = LoopbackReceiver(
+            settings.redirect_uris,
+            new_state(),
+            timeout=timeout,
+            back_to=back_to,
+            port_in_state=relay is not None,
+        )
+        try:
+            redirect_uri = relay or receiver.redirect_uri
+            attempt = self.services.oauth.new_attempt(redirect_uri, receiver.state)
+        except BaseException:
+            receiver.close()
+            raise
+        return receiver, attempt
 
     def exchange(self, code: str, attempt: AuthorizationAttempt) -> TokenSet:
         """Trade the code for tokens (nothing is stored yet)."""

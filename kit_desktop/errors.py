@@ -221,3 +221,21 @@ class RateLimitedError(ApiError):
             status=429,
             detail=detail,
         )
+
+
+class PasteError(KitError):
+    """What the creator pasted is not Kit's answer for this attempt."""
+
+    default_message = (
+        "That does not look like Kit's code. Copy the whole address from your browser's "
+        "address bar, or the code the Kit Desktop page showed, and paste it again."
+    )
+
+
+class WrongAttemptPasteError(PasteError):
+    """The pasted address belongs to another connection attempt."""
+
+    default_message = (
+        "That address is from an earlier attempt. Use the browser tab this attempt opened, "
+        "or click Cancel and connect again."
+    )

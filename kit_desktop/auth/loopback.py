@@ -10,14 +10,20 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from types import TracebackType
 from urllib.parse import urlsplit
 
 from kit_desktop.auth import pages as _pages
 from kit_desktop.auth.callback import AuthorizationResponse, CallbackRejected, check_callback
-from kit_desktop.auth.loopback_http import REQUEST_TIMEOUT, HttpRequest, LoopbackServer, Reply
+from kit_desktop.auth.loopback_http import (
+    REQUEST_TIMEOUT,
+    HttpRequest,
+    LoopbackServer,
+    Reply,
+    Responder,
+)
 from kit_desktop.auth.pages import Page, PageRenderer
 from kit_desktop.config import check_redirect_uri
 from kit_desktop.errors import (
@@ -29,7 +35,14 @@ from kit_desktop.errors import (
     PortInUseError,
 )
 
-__all__ = ["DONE_PATH", "AuthorizationResponse", "LoopbackReceiver"]
+__all__ = [
+    "DONE_PATH",
+    "AuthorizationResponse",
+    "Binding",
+    "LoopbackReceiver",
+    "bind_first",
+    "parse_redirect_uri",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -46,7 +59,9 @@ _CLOSE_WAIT = 2.0
 
 
 @dataclass(frozen=True)
-class _Binding:
+class Binding:
+    """One loopback address to listen on, from a redirect URI."""
+
     family: int
     host: str
     port: int
@@ -55,6 +70,7 @@ class _Binding:
 
     @property
     def literal(self) -> str:
+        """The host as it appears in a URL (IPv6 in brackets)."""
         return f"[{self.host}]" if self.family == socket.AF_INET6 else self.host
 
 
@@ -73,6 +89,10 @@ class LoopbackReceiver:
         expected_issuer: The issuer an ``iss`` parameter must name, or ``None`` to accept any.
         pages: The page renderer (default: the bundled ``resources/pages``).
         request_timeout: Seconds each connection has to send its request head.
+        back_to: Kit's app page to send the browser back to after connecting (an App Store
+            install), already checked by ``install_entry.check_install_redirect``.
+        port_in_state: Prefix the state with the bound port (``<port>.<state>``), so a relay
+            page knows where to forward Kit's answer; read the result from :attr:`state`.
 
     Raises:
         ConfigError: A redirect URI is not a loopback ``http`` URI with a port and path.
@@ -90,10 +110,12 @@ class LoopbackReceiver:
         expected_issuer: str | None = None,
         pages: PageRenderer | None = None,
         request_timeout: float = REQUEST_TIMEOUT,
+        back_to: str | None = None,
+        port_in_state: bool = False,
     ) -> None:
         if not state or not state.isascii() or not state.isprintable():
             raise ValueError("state must be non-empty printable ASCII")
-        bindings = [_parse_redirect_uri(uri) for uri in redirect_uris]
+        bindings = [parse_redirect_uri(uri) for uri in redirect_uris]
         if not bindings:
             raise ConfigError("At least one redirect URI must be configured.")
         self._state = state
@@ -111,8 +133,11 @@ class LoopbackReceiver:
         self._outcome: AuthorizationResponse | KitError | None = None
         self._done_page: Page | None = None
         self._closed = False
-        self._server, self._binding = self._bind(bindings, request_timeout)
+        self._back_to = back_to
+        self._server, self._binding = bind_first(bindings, self, request_timeout)
         self._port = int(self._server.server_address[1])
+        if port_in_state:
+            self._state = f"{self._port}.{state}"
         self._redirect_uri = (
             self._binding.uri
             if self._binding.port
@@ -129,6 +154,11 @@ class LoopbackReceiver:
     def redirect_uri(self) -> str:
         """The redirect URI to send to Kit, with the real port (byte-identical each time)."""
         return self._redirect_uri
+
+    @property
+    def state(self) -> str:
+        """The state Kit must send back (with the port in front when asked for)."""
+        return self._state
 
     @property
     def port(self) -> int:
@@ -208,7 +238,7 @@ class LoopbackReceiver:
         with self._lock:
             if self._closed:
                 return
-            self._done_page = _pages.outcome_page(ok, message)
+            self._done_page = _pages.outcome_page(ok, message, self._back_to)
         self._wake_done.set()
 
     def cancel(self) -> None:
@@ -252,33 +282,6 @@ class LoopbackReceiver:
 
     def __repr__(self) -> str:
         return f"LoopbackReceiver(redirect_uri={self._redirect_uri!r}, closed={self._closed})"
-
-    # -- binding ---------------------------------------------------------------------------
-
-    def _bind(
-        self, bindings: list[_Binding], request_timeout: float
-    ) -> tuple[LoopbackServer, _Binding]:
-        busy: list[int] = []
-        failures: list[str] = []
-        for binding in bindings:
-            try:
-                server = LoopbackServer(
-                    binding.family,
-                    (binding.host, binding.port),
-                    self,
-                    request_timeout=request_timeout,
-                )
-            except OSError as exc:
-                if _is_busy(exc):
-                    busy.append(binding.port)
-                    _log.info("port %d is in use; trying the next redirect URI", binding.port)
-                else:
-                    failures.append(f"{binding.literal}:{binding.port}: {exc.strerror or exc}")
-                continue
-            return server, binding
-        if busy:
-            raise PortInUseError(busy[0], detail=f"ports in use: {busy}")
-        raise LoopbackError(detail="; ".join(failures))
 
     # -- answering requests (called on connection threads) ---------------------------------
 
@@ -325,7 +328,7 @@ class LoopbackReceiver:
             if not self._take_claim("error"):
                 return self._reply(_pages.ALREADY_USED, "refused a callback after the flow ended")
             return self._reply(
-                _pages.outcome_page(False, error.user_message),
+                _pages.outcome_page(False, error.user_message, self._back_to),
                 f"callback ended the flow: {type(error).__name__}",
                 after_sent=partial(self._settle, error),
                 important=True,
@@ -346,6 +349,15 @@ class LoopbackReceiver:
         self._wake_done.wait(DONE_WAIT)
         with self._lock:
             page = self._done_page or _pages.NEUTRAL_DONE
+        if self._back_to and page.link is None:
+            page = replace(page, link=(self._back_to, _pages.BACK_TO_KIT))
+        if page.tone == "ok" and self._back_to:
+            return self._reply(
+                _pages.BACK_TO_KIT_REDIRECT,
+                "sent the browser back to Kit's app page",
+                extra=(("Location", self._back_to),),
+                after_sent=self._on_done_served,
+            )
         return self._reply(page, "showed the result page", after_sent=self._on_done_served)
 
     def _on_done_served(self) -> None:
@@ -390,13 +402,50 @@ class LoopbackReceiver:
             self._serving.release()
 
 
-def _parse_redirect_uri(uri: str) -> _Binding:
+def bind_first(
+    bindings: Sequence[Binding], responder: Responder, request_timeout: float = REQUEST_TIMEOUT
+) -> tuple[LoopbackServer, Binding]:
+    """Bind the first free address of ``bindings``; return the server and the binding.
+
+    Raises:
+        PortInUseError: Every port is taken; names the first one.
+        LoopbackError: No address could be bound for another reason.
+    """
+    busy: list[int] = []
+    failures: list[str] = []
+    for binding in bindings:
+        try:
+            server = LoopbackServer(
+                binding.family,
+                (binding.host, binding.port),
+                responder,
+                request_timeout=request_timeout,
+            )
+        except OSError as exc:
+            if _is_busy(exc):
+                busy.append(binding.port)
+                _log.info("port %d is in use; trying the next redirect URI", binding.port)
+            else:
+                failures.append(f"{binding.literal}:{binding.port}: {exc.strerror or exc}")
+            continue
+        return server, binding
+    if busy:
+        raise PortInUseError(busy[0], detail=f"ports in use: {busy}")
+    raise LoopbackError(detail="; ".join(failures))
+
+
+def parse_redirect_uri(uri: str) -> Binding:
+    """Return where to listen for the loopback redirect URI ``uri``.
+
+    Raises:
+        ConfigError: ``uri`` is not a loopback ``http`` URI with a port and path.
+    """
     parts = urlsplit(check_redirect_uri(uri))
     host = parts.hostname or ""
     if parts.path == DONE_PATH:
         raise ConfigError(f"The redirect URI {uri!r} must not use the path {DONE_PATH}.")
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    return _Binding(family, host, parts.port or 0, parts.path, uri)
+    return Binding(family, host, parts.port or 0, parts.path, uri)
 
 
 def _is_busy(exc: OSError) -> bool:

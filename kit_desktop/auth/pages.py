@@ -30,6 +30,7 @@ class Page:
         message: The main sentence.
         hint: What to do next.
         tone: ``ok``, ``error`` or ``info`` (colour only; the words carry the meaning).
+        link: ``(address, words)`` of one link to show, e.g. back to Kit (already checked).
     """
 
     status: int
@@ -37,6 +38,7 @@ class Page:
     message: str
     hint: str = _CLOSE_HINT
     tone: Tone = "info"
+    link: tuple[str, str] | None = None
 
 
 NOT_FOUND = Page(
@@ -72,6 +74,13 @@ REDIRECT_TO_DONE = Page(
     f"{APP_NAME} received Kit's answer.",
     f"If this page stays, return to {APP_NAME}.",
 )
+BACK_TO_KIT_REDIRECT = Page(
+    303,
+    "Connected to Kit",
+    f"{APP_NAME} is connected. Kit is finishing the install.",
+    "If this page stays, use the link below.",
+    "ok",
+)
 NEUTRAL_DONE = Page(
     200,
     f"Return to {APP_NAME}",
@@ -96,13 +105,22 @@ def status_page(status: int) -> Page:
     )
 
 
-def outcome_page(ok: bool, message: str) -> Page:
-    """Return the ``/done`` page: connected, or the failure ``message``."""
+BACK_TO_KIT = "Back to Kit"
+
+
+def outcome_page(ok: bool, message: str, back_to: str | None = None) -> Page:
+    """Return the ``/done`` page: connected, or the failure ``message``.
+
+    Args:
+        ok: Whether connecting worked.
+        message: The sentence to show (escaped when rendered).
+        back_to: Kit's app page to link back to (an App Store install), already checked.
+    """
+    link = (back_to, BACK_TO_KIT) if back_to else None
     if ok:
-        return Page(
-            200, "Connected to Kit", message or _CLOSE_HINT, _CLOSE_HINT if message else "", "ok"
-        )
-    return Page(200, "Not connected", message, _CLOSE_HINT, "error")
+        hint = _CLOSE_HINT if message else ""
+        return Page(200, "Connected to Kit", message or _CLOSE_HINT, hint, "ok", link)
+    return Page(200, "Not connected", message, _CLOSE_HINT, "error", link)
 
 
 class PageRenderer:
@@ -143,6 +161,7 @@ class PageRenderer:
             message=_escape(page.message),
             hint=_escape(page.hint),
             tone=_escape(page.tone),
+            link=_link_html(page.link),
             style=self._style,
         )
         return text.encode("utf-8")
@@ -158,7 +177,8 @@ class PageRenderer:
 
         Args:
             page: The page to send.
-            extra_headers: Fixed headers to add (``Location``, ``Allow``); never request input.
+            extra_headers: Headers to add (``Location``, ``Allow``): fixed values, or an
+                address already checked against an allow-list; never raw request input.
             head_only: Leave the body out (a ``HEAD`` request), keeping its length.
         """
         body = self.render(page)
@@ -182,3 +202,10 @@ class PageRenderer:
 
 def _escape(value: str) -> str:
     return html.escape(value, quote=True)
+
+
+def _link_html(link: tuple[str, str] | None) -> str:
+    if link is None:
+        return ""
+    href, words = link
+    return f'<p class="link"><a href="{_escape(href)}" rel="noreferrer">{_escape(words)}</a></p>'

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
 
     from kit_desktop.qt.api_requests import ApiRequests
+    from kit_desktop.qt.installs import InstallListener
     from kit_desktop.qt.session import KitSession
     from kit_desktop.sandbox import SandboxServer
     from kit_desktop.ui.api_panel import ApiPanel
@@ -62,6 +63,7 @@ class GuiApp(QObject):
         self.session: KitSession | None = None
         self.api: ApiRequests | None = None
         self.sandbox: SandboxServer | None = None
+        self.installs: InstallListener | None = None
         self._built = False
 
     def show(self) -> None:
@@ -90,6 +92,7 @@ class GuiApp(QObject):
         self._built = True
         self.window.build()
         from kit_desktop.qt.api_requests import ApiRequests
+        from kit_desktop.qt.installs import start_install_listener
         from kit_desktop.qt.session import KitSession
         from kit_desktop.sandbox import SandboxServer
         from kit_desktop.services import build_services
@@ -98,7 +101,10 @@ class GuiApp(QObject):
         sandbox: SandboxServer | None = None
         if self.practice:
             client_id = self.sandbox_client_id
-            sandbox = SandboxServer(loopback_any_port=True, client_id=client_id).start()
+            registered = (*settings.redirect_uris, *filter(None, [settings.relay_url]))
+            sandbox = SandboxServer(
+                loopback_any_port=True, client_id=client_id, redirect_uris=registered
+            ).start()
             settings = settings.with_sandbox(sandbox.base_url, client_id)
             self.sandbox = sandbox
         services = build_services(settings, backend=self.backend)
@@ -128,6 +134,17 @@ class GuiApp(QObject):
         self.api = ApiRequests(services.api, parent=self)
         wire_api(window.api_panel, self.api)
         self.api.reconnect_needed.connect(session.report_reconnect_needed)
+        window.paste_submitted.connect(session.paste_response)
+        session.paste_rejected.connect(window.show_paste_error)
+        self.installs = start_install_listener(
+            settings.redirect_uris,
+            session.start_install,
+            app_hosts=settings.app_hosts,
+            extra_origins=(sandbox.base_url,) if sandbox is not None else (),
+            parent=self,
+        )
+        if sandbox is not None and self.installs is not None:
+            sandbox.authorization_url = settings.relay_url or self.installs.url
         window.show_view(session.view)
         session.start()
 
@@ -142,7 +159,10 @@ class GuiApp(QObject):
         self.shutdown()
 
     def shutdown(self) -> None:
-        """Stop the session's threads, API requests and the sandbox (idempotent)."""
+        """Stop the install listener, session threads, API requests and sandbox (idempotent)."""
+        installs, self.installs = self.installs, None
+        if installs is not None:
+            installs.stop()
         api, self.api = self.api, None
         if api is not None:
             api.shutdown()

@@ -12,16 +12,19 @@ from PySide6.QtCore import QObject, QSettings, QTimer, Signal, Slot
 
 from kit_desktop.api.account import Account
 from kit_desktop.auth.browser import BrowserOpener, open_system_browser
-from kit_desktop.auth.loopback import AuthorizationResponse, LoopbackReceiver
+from kit_desktop.auth.loopback import AuthorizationResponse
 from kit_desktop.auth.oauth import AuthorizationAttempt
-from kit_desktop.auth.pkce import METHOD, new_state
+from kit_desktop.auth.paste import code_from_paste
+from kit_desktop.auth.pkce import METHOD
 from kit_desktop.auth.tokenset import EXPIRY_MARGIN, TokenSet
 from kit_desktop.connection import Connection, Snapshot
 from kit_desktop.errors import (
+    AuthorizationError,
     ConsentDeniedError,
     FlowCancelledError,
     KitError,
     NotConnectedError,
+    PasteError,
     ReconnectNeededError,
 )
 from kit_desktop.qt.diagnostics import diagnostics_text
@@ -57,6 +60,7 @@ class KitSession(QObject):
         attempt_changed(object): The current attempt's :class:`AttemptView`, or ``None``.
         attention_requested(): Kit's answer arrived: bring the window to the front.
         notice(str): A short transient message for the status bar.
+        paste_rejected(str): What was pasted is not Kit's answer; the reason, in words.
 
     Args:
         services: The core services (OAuth client, tokens, store, API).
@@ -72,6 +76,7 @@ class KitSession(QObject):
     attempt_changed = Signal(object)
     attention_requested = Signal()
     notice = Signal(str)
+    paste_rejected = Signal(str)
 
     def __init__(
         self,
@@ -99,6 +104,7 @@ class KitSession(QObject):
         self._exchange_task: Task | None = None
         self._refresh_task: Task | None = None
         self._disconnecting = False
+        self._resume_tokens = False  # an install replaced a connection; reload it if it fails
         self._last_renewed: float | None = None
         self._renew_failures = 0
         self._renew_not_before = 0.0
@@ -142,15 +148,74 @@ class KitSession(QObject):
         """Start a new attempt: bind the receiver, open the browser, wait for Allow."""
         if self._view.phase.attempt_running or self._view.phase.has_tokens:
             return
-        state = new_state()
+        attempt = self._begin_attempt()
+        if attempt is None:
+            return
+        self._set(phase=Phase.OPENING, headline=self.tr("Opening Kit in your browser…"), detail="")
+        self._workers.run(
+            functools.partial(self.opener, attempt.url),
+            self._on_browser_opened,
+            self._on_browser_failed,
+        )
+
+    def start_install(self, back_to: str) -> str | None:
+        """Kit's App Store asked to connect: start an attempt that ends back at ``back_to``.
+
+        The browser is already on the app's install entry, so it is not opened again: the
+        entry sends it to the returned authorization URL. A running attempt is replaced.
+        While connected, the saved connection stays in use until the new one is kept.
+
+        Args:
+            back_to: Kit's app page, already checked against the allowed hosts.
+
+        Returns:
+            The new attempt's authorization URL, or ``None`` when none could start.
+        """
+        if self._disconnecting:
+            return None
+        if self._thread is not None:
+            self._abandon_attempt()
+        self._resume_tokens = self._resume_tokens or self._view.phase.has_tokens
+        attempt = self._begin_attempt(back_to=back_to)
+        if attempt is None:
+            return None
+        self.attention_requested.emit()
+        self._set(
+            phase=Phase.WAITING,
+            headline=self.tr("Kit asked to connect this app"),
+            detail=self.tr("Kit is open in your browser. Click Allow there to finish installing."),
+            waiting_until=self.clock() + self.flow_timeout,
+            refreshing=False,
+        )
+        return attempt.url
+
+    @Slot(str)
+    def paste_response(self, text: str) -> None:
+        """Finish the waiting attempt with an address or code the creator pasted."""
+        attempt = self._attempt
+        if attempt is None or self._view.phase is not Phase.WAITING:
+            return
         try:
-            receiver = LoopbackReceiver(
-                self.services.settings.redirect_uris, state, timeout=self.flow_timeout
+            response = code_from_paste(text, attempt.state)
+        except (ConsentDeniedError, AuthorizationError) as exc:
+            self._abandon_attempt()
+            self._on_attempt_ended(exc)
+            return
+        except PasteError as exc:
+            self.paste_rejected.emit(exc.user_message)
+            return
+        self._on_loopback_received(response)
+        if self._thread is not None:
+            self._thread.cancel()  # Kit's answer came by hand; the port is no longer needed
+
+    def _begin_attempt(self, back_to: str | None = None) -> AuthorizationAttempt | None:
+        try:
+            receiver, attempt = self.connection.begin_attempt(
+                timeout=self.flow_timeout, back_to=back_to
             )
         except KitError as exc:
             self._fail(exc)
-            return
-        attempt = self.services.oauth.new_attempt(receiver.redirect_uri, state)
+            return None
         self._attempt = attempt
         self.attempt_changed.emit(_attempt_view(attempt))
         thread = LoopbackThread(receiver, self)
@@ -160,12 +225,17 @@ class KitSession(QObject):
         thread.finished.connect(thread.deleteLater)
         self._thread = thread
         thread.start()
-        self._set(phase=Phase.OPENING, headline=self.tr("Opening Kit in your browser…"), detail="")
-        self._workers.run(
-            functools.partial(self.opener, attempt.url),
-            self._on_browser_opened,
-            self._on_browser_failed,
-        )
+        return attempt
+
+    def _abandon_attempt(self) -> None:
+        """Drop the running attempt without a word (a new one replaces it)."""
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.received.disconnect(self._on_loopback_received)
+            thread.failed.disconnect(self._on_loopback_failed)
+            thread.cancel()
+        self._exchange_task = None
+        self._end_attempt()
 
     @Slot()
     def reopen_browser(self) -> None:
@@ -185,6 +255,8 @@ class KitSession(QObject):
         if self._view.phase is Phase.FINISHING:
             self._exchange_task = None
             self._end_attempt()
+            if self._resume_saved(FlowCancelledError()):
+                return
             self._set(
                 phase=Phase.NOT_CONNECTED,
                 headline=self.tr("Not connected"),
@@ -352,6 +424,7 @@ class KitSession(QObject):
                 else self.tr("Connected as %1.").replace("%1", result.account.who),
             )
         self._end_attempt()
+        self._resume_tokens = False
         self._last_renewed = None
         self._show_connected(result)
 
@@ -364,14 +437,20 @@ class KitSession(QObject):
         if self._thread is not None:
             self._thread.finish(False, exc.user_message)
         self._end_attempt()
-        self._fail(exc)
+        if not self._resume_saved(exc):
+            self._fail(exc)
 
     @Slot(object)
     def _on_loopback_failed(self, error: object) -> None:
-        exc = _kit_error(error)
         if self._view.phase not in (Phase.OPENING, Phase.WAITING):
             return
+        self._on_attempt_ended(_kit_error(error))
+
+    def _on_attempt_ended(self, exc: KitError) -> None:
+        """Show why the attempt ended; after an install, go back to the saved connection."""
         self._end_attempt()
+        if self._resume_saved(exc):
+            return
         if isinstance(exc, FlowCancelledError | ConsentDeniedError):
             detail = (
                 self.tr("Connecting was cancelled.")
@@ -561,6 +640,28 @@ class KitSession(QObject):
 
     def _end_attempt(self) -> None:
         self._attempt = None
+
+    def _resume_saved(self, exc: KitError) -> bool:
+        """After a failed install attempt that replaced a connection, show the saved one."""
+        if not self._resume_tokens:
+            return False
+        self._resume_tokens = False
+        message = (
+            self.tr("Connecting was cancelled.")
+            if isinstance(exc, FlowCancelledError)
+            else exc.user_message
+        )
+        self.notice.emit(
+            self.tr("{message} Your saved connection is still in use.").format(message=message)
+        )
+        self._set(
+            phase=Phase.NOT_CONNECTED,
+            headline=self.tr("Checking for a saved connection…"),
+            detail="",
+            waiting_until=None,
+        )
+        self._workers.run(self.connection.load, self._on_loaded, self._on_load_failed)
+        return True
 
     def _set(self, **changes: object) -> None:
         self._view = dataclasses.replace(self._view, **changes)  # type: ignore[arg-type]

@@ -45,6 +45,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--rate-limit", type=int, default=600, help="requests per 60 s per token (default 600)"
     )
+    parser.add_argument(
+        "--authorization-url",
+        metavar="URL",
+        help="the app's Authorization URL: the App Store's Install (/apps) opens it with a "
+        "redirect parameter (default: none)",
+    )
     return parser
 
 
@@ -57,8 +63,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.token_lifetime < 1:
         print("The token lifetime must be at least 1 second.", file=sys.stderr)
         return 2
+    from kit_desktop.sandbox.appstore import check_authorization_url
     from kit_desktop.sandbox.server import SandboxServer
 
+    try:
+        check_authorization_url(args.authorization_url)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     try:
         server = SandboxServer(
             port=args.port,
@@ -68,6 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             token_lifetime=args.token_lifetime,
             loopback_any_port=args.loopback_any_port,
             rate_limit=args.rate_limit,
+            authorization_url=args.authorization_url,
         )
     except OSError as exc:
         print(f"The sandbox could not listen on port {args.port}: {exc.strerror}.", file=sys.stderr)
@@ -77,6 +90,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"client_id={args.client_id} redirect_uris="
         + ",".join(server.app.redirect_uris)
         + (" (auto-approve)" if args.auto_approve else ""),
+        file=sys.stderr,
+        flush=True,
+    )
+    print(
+        f"App Store: {server.app_store_url} authorization_url="
+        + (server.authorization_url or "(none)"),
         file=sys.stderr,
         flush=True,
     )

@@ -114,6 +114,7 @@ class OAuthServer:
         self._codes: dict[str, _Code] = {}
         self._access_tokens: dict[str, _Grant] = {}
         self._refresh_tokens: dict[str, _Grant] = {}
+        self._code_exchanged_at: dict[str, float] = {}
         self.token_requests = 0
 
     # --- authorization endpoint -------------------------------------------------------
@@ -246,6 +247,7 @@ class OAuthServer:
                 return _invalid_grant()
             grant = self._issue(client_id, auth.scope, auth.tenant_name)
             code.grant = grant
+            self._code_exchanged_at[client_id] = self.clock()
         return _token_response(grant)
 
     def _refresh(self, client_id: str, form: dict[str, str]) -> Response:
@@ -342,6 +344,19 @@ class OAuthServer:
             self._access_tokens.setdefault(access_token, grant)
             if refresh_token:
                 self._refresh_tokens.setdefault(refresh_token, grant)
+
+    def last_code_exchange(self, client_id: str) -> float | None:
+        """Return when ``client_id`` last got tokens by the ``authorization_code`` grant.
+
+        Args:
+            client_id: The registered app's client ID.
+
+        Returns:
+            The server's clock time of the last successful code exchange, or ``None`` when
+            that client never exchanged a code. Refreshes and imported grants do not count.
+        """
+        with self._lock:
+            return self._code_exchanged_at.get(client_id)
 
     def issued_secrets(self) -> set[str]:
         """Return every code and token issued so far (for tests that hunt for leaks)."""

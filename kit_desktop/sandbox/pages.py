@@ -26,6 +26,9 @@ button { font: inherit; font-weight: 600; padding: .6rem 1.4rem; border-radius: 
   border: 1px solid var(--line); background: transparent; color: var(--ink); cursor: pointer; }
 button.primary { background: var(--accent); border-color: var(--accent); color: var(--accent-ink); }
 button:focus-visible { outline: 3px solid var(--ink); outline-offset: 2px; }
+a.button { display: inline-block; font-weight: 600; padding: .6rem 1.4rem; border-radius: 8px;
+  text-decoration: none; background: var(--accent); color: var(--accent-ink); }
+a.button:focus-visible { outline: 3px solid var(--ink); outline-offset: 2px; }
 code { font-size: .9em; }
 """
 
@@ -39,6 +42,16 @@ def _page(title: str, body: str) -> str:
         '<span class="badge">sandbox</span></div>'
         f"{body}</main></body></html>"
     )
+
+
+def page(title: str, body: str) -> str:
+    """Return a whole sandbox page around ``body``.
+
+    Args:
+        title: The page title (escaped here).
+        body: The page's HTML, already escaped by the caller.
+    """
+    return _page(title, body)
 
 
 def consent_page(app_name: str, consent_id: str, scope: str) -> str:

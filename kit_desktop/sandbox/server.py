@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from kit_desktop.config import DEFAULT_REDIRECT_URIS, SANDBOX_APP_NAME, SANDBOX_CLIENT_ID
 from kit_desktop.sandbox import pages
 from kit_desktop.sandbox.api import RATE_LIMIT, KitApi
+from kit_desktop.sandbox.appstore import APPS_PATH, AppStore
 from kit_desktop.sandbox.data import build_dataset
 from kit_desktop.sandbox.faults import Fault, FaultTable
 from kit_desktop.sandbox.messages import BadRequest, Request, Response, parse_form
@@ -41,7 +42,8 @@ class SandboxServer:
     """A local Kit: OAuth server and API v4 subset over real HTTP on 127.0.0.1.
 
     Use it as a context manager or call :meth:`start` and :meth:`stop`. Fault knobs live in
-    :attr:`faults`; the OAuth state in :attr:`oauth`; the API in :attr:`api`.
+    :attr:`faults`; the OAuth state in :attr:`oauth`; the API in :attr:`api`; the App Store
+    (``/apps``, Kit's install flow) in :attr:`store`.
 
     Args:
         port: The port to listen on (0 picks a free one).
@@ -54,7 +56,13 @@ class SandboxServer:
         rotate_refresh_tokens: Single-use refresh tokens, a new one on every refresh.
         rate_limit: Requests per rolling 60 s per access token.
         seed: The seed of the practice data.
-        clock: Wall-clock time (Unix seconds) for tokens and codes.
+        clock: Wall-clock time (Unix seconds) for tokens, codes and App Store installs.
+        authorization_url: The app's Authorization URL, where the App Store's Install sends
+            the browser (settable later through :attr:`authorization_url`).
+
+    Raises:
+        ValueError: ``authorization_url`` is not an absolute http(s) URL.
+        OSError: The port cannot be bound.
     """
 
     def __init__(
@@ -71,6 +79,7 @@ class SandboxServer:
         rate_limit: int = RATE_LIMIT,
         seed: int = 2026,
         clock: Callable[[], float] = time.time,
+        authorization_url: str | None = None,
     ) -> None:
         self.app = SandboxApp(client_id, app_name, tuple(redirect_uris))
         self.oauth = OAuthServer(
@@ -82,6 +91,7 @@ class SandboxServer:
             clock=clock,
         )
         self.api = KitApi(self.oauth, build_dataset(seed), rate_limit=rate_limit)
+        self.store = AppStore(self.app, self.oauth, authorization_url=authorization_url)
         self.faults = FaultTable()
         self._httpd = _HTTPServer(("127.0.0.1", port), _Handler)
         self._httpd.sandbox = self
@@ -96,6 +106,38 @@ class SandboxServer:
     def base_url(self) -> str:
         """The server's origin, e.g. ``http://127.0.0.1:53100``."""
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def authorization_url(self) -> str | None:
+        """The app's Authorization URL, where the App Store's Install sends the browser.
+
+        Settable at any time (``None`` unsets it); a bad URL raises :class:`ValueError`.
+        """
+        return self.store.authorization_url
+
+    @authorization_url.setter
+    def authorization_url(self, url: str | None) -> None:
+        self.store.authorization_url = url
+
+    @property
+    def app_id(self) -> str:
+        """The sandbox app's App Store id (stable for a given client ID)."""
+        return self.store.app_id
+
+    @property
+    def app_store_url(self) -> str:
+        """The App Store page, e.g. ``http://127.0.0.1:53100/apps``."""
+        return f"{self.base_url}{APPS_PATH}"
+
+    @property
+    def app_page_url(self) -> str:
+        """The sandbox app's page in the App Store (without ``?success=true``)."""
+        return f"{self.base_url}{APPS_PATH}/{self.app_id}"
+
+    @property
+    def install_url(self) -> str:
+        """The sandbox app's Install link, which redirects to the Authorization URL."""
+        return f"{self.app_page_url}/install"
 
     def start(self) -> SandboxServer:
         """Serve in a background thread and return ``self``."""
@@ -152,6 +194,8 @@ class SandboxServer:
             return endpoint(request)
         if path == "/v4" or path.startswith("/v4/"):
             return self.api.handle(request)
+        if path == APPS_PATH or path.startswith(APPS_PATH + "/"):
+            return self.store.handle(request, self.base_url)
         if path == _METADATA:
             return Response.json(200, self.oauth.metadata(self.base_url))
         if path == "/" and method == "GET":

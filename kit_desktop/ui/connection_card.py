@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QVBoxLayout, QWi
 from kit_desktop.qt.state import AttemptView, Phase, SessionView
 from kit_desktop.ui.badge import Badge
 from kit_desktop.ui.format import format_countdown
+from kit_desktop.ui.paste_box import PasteBox
 from kit_desktop.ui.theme import plain_label, relative_font, set_muted
 
 _CONNECT_PHASES = (Phase.NOT_CONNECTED, Phase.RECONNECT_NEEDED, Phase.FAILED)
@@ -32,6 +33,7 @@ class ConnectionCard(QFrame):
         disconnect_requested(): The primary button while connected (not yet confirmed).
         reopen_requested(): "Open the page again" while waiting.
         link_copied(): "Copy link" put the authorization URL on the clipboard.
+        paste_submitted(str): The creator pasted Kit's code or the redirected address.
     """
 
     connect_requested = Signal()
@@ -39,6 +41,7 @@ class ConnectionCard(QFrame):
     disconnect_requested = Signal()
     reopen_requested = Signal()
     link_copied = Signal()
+    paste_submitted = Signal(str)
 
     def __init__(
         self, clock: Callable[[], float] = time.time, parent: QWidget | None = None
@@ -77,6 +80,8 @@ class ConnectionCard(QFrame):
             self.tr("Copies the address of Kit's page, to paste into the browser you use."),
         )
 
+        self._paste = PasteBox(self)
+
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
@@ -101,11 +106,13 @@ class ConnectionCard(QFrame):
         outer.setSpacing(margin)
         outer.addLayout(top)
         outer.addLayout(actions)
+        outer.addWidget(self._paste)
 
         self._primary.clicked.connect(self._on_primary_clicked)
         self._reopen.clicked.connect(self._on_reopen_clicked)
         self._copy_link.clicked.connect(self._on_copy_link_clicked)
         self._timer.timeout.connect(self._on_timer_timeout)
+        self._paste.submitted.connect(self.paste_submitted)
         self.show_view(self._view)
 
     @property
@@ -122,6 +129,15 @@ class ConnectionCard(QFrame):
     def copy_link_button(self) -> QPushButton:
         """The "Copy link" link (while waiting)."""
         return self._copy_link
+
+    @property
+    def paste_box(self) -> PasteBox:
+        """The paste field, shown while waiting for Kit's answer."""
+        return self._paste
+
+    def show_paste_error(self, text: str) -> None:
+        """Say why a paste was not accepted."""
+        self._paste.show_error(text)
 
     def primary_text(self, phase: Phase) -> str:
         """The primary button's label in ``phase``."""
@@ -164,6 +180,9 @@ class ConnectionCard(QFrame):
         self._primary.setAccessibleDescription(self._primary_description(view.phase))
 
         waiting = view.phase is Phase.WAITING
+        if not waiting:
+            self._paste.reset()
+        self._paste.setVisible(waiting)
         self._reopen.setVisible(waiting)
         self._copy_link.setVisible(waiting)
         self._copy_link.setEnabled(bool(self._url))
@@ -184,7 +203,15 @@ class ConnectionCard(QFrame):
 
     def focus_chain(self) -> list[QWidget]:
         """The widgets Tab visits, in order."""
-        return [self._reopen, self._copy_link, self._primary]
+        paste = self._paste
+        return [
+            self._reopen,
+            self._copy_link,
+            paste.toggle_button,
+            paste.field,
+            paste.continue_button,
+            self._primary,
+        ]
 
     def _link_button(self, text: str, description: str) -> QPushButton:
         button = QPushButton(text, self)

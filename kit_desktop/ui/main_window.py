@@ -45,6 +45,7 @@ class MainWindow(QMainWindow):
         generate_requested(): "Generate new values" in Details.
         retry_storage_requested(): "Try again" on the storage warning.
         diagnostics_requested(): Help > Copy diagnostics.
+        paste_submitted(str): Kit's code or redirected address, pasted while waiting.
         closing(): The window is about to close.
     """
 
@@ -57,6 +58,7 @@ class MainWindow(QMainWindow):
     generate_requested = Signal()
     retry_storage_requested = Signal()
     diagnostics_requested = Signal()
+    paste_submitted = Signal(str)
     closing = Signal()
 
     def __init__(
@@ -158,6 +160,11 @@ class MainWindow(QMainWindow):
         self._attempt = attempt
         if self._content is not None:
             self._content.show_attempt(attempt)
+
+    def show_paste_error(self, text: str) -> None:
+        """Say, next to the paste field, why what was pasted was not accepted."""
+        if self._content is not None:
+            self._content.card.show_paste_error(text)
 
     def show_notice(self, text: str) -> None:
         """Show a short message in the status bar for a few seconds (plain text)."""

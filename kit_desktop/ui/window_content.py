@@ -127,6 +127,7 @@ class WindowContent(QObject):
         self.card.disconnect_requested.connect(self._on_card_disconnect_requested)
         self.card.reopen_requested.connect(self.window.reopen_requested)
         self.card.link_copied.connect(self._on_card_link_copied)
+        self.card.paste_submitted.connect(self.window.paste_submitted)
         self.tokens.refresh_requested.connect(self.window.refresh_requested)
         self.tokens.auto_renew_toggled.connect(self.window.auto_renew_toggled)
         self.tokens.retry_storage_requested.connect(self.window.retry_storage_requested)

@@ -1,0 +1,245 @@
+"""The App Store install entry: Kit opens ``/kit/oauth?redirect=R`` on the app's origin.
+
+Kit's install flow starts in Kit's App Store: Kit sends the browser to the app's
+Authorization URL with a ``redirect`` parameter (Kit's app page), the app runs the PKCE
+flow, and at the end sends the browser back to ``redirect`` so Kit records the install.
+While the app runs, :class:`InstallEntry` listens on the first registered redirect URI's
+origin and answers ``GET /kit/oauth``:
+
+- ``redirect`` must be Kit's app page (:func:`check_install_redirect`); anything else gets
+  a page that explains, and is never redirected to (no open redirect);
+- a good one is handed to the app (``on_install``), which starts a new attempt and returns
+  its authorization URL; the browser is sent there (a 302 built from the app's own URL).
+
+Stdlib only, no Qt: the Qt side runs :meth:`InstallEntry.serve` on a thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from urllib.parse import urlsplit
+
+from kit_desktop import APP_NAME
+from kit_desktop.auth import pages as _pages
+from kit_desktop.auth.browser import safe_to_open
+from kit_desktop.auth.callback import CallbackRejected, parse_query
+from kit_desktop.auth.loopback import bind_first, parse_redirect_uri
+from kit_desktop.auth.loopback_http import REQUEST_TIMEOUT, HttpRequest, Reply
+from kit_desktop.auth.pages import Page, PageRenderer
+from kit_desktop.config import INSTALL_PATH
+
+__all__ = ["INSTALL_WAIT", "InstallEntry", "InstallRefusedError", "check_install_redirect"]
+
+_log = logging.getLogger(__name__)
+
+#: Seconds the browser's request waits for the app to start the attempt.
+INSTALL_WAIT = 10.0
+#: Longest ``redirect`` accepted.
+MAX_REDIRECT_LENGTH = 2048
+#: Kit's app pages live under this path.
+APP_PAGE_PREFIX = "/apps/"
+
+NOT_FROM_KIT = Page(
+    400,
+    "This link did not come from Kit",
+    f"{APP_NAME} only starts an install that Kit's App Store asked for, so it did nothing.",
+    f"To connect, open {APP_NAME} and click Connect to Kit, or install the app from Kit's "
+    "App Store again.",
+    "error",
+)
+NOT_AN_INSTALL = Page(
+    400,
+    "This address is for installs from Kit",
+    f"Kit's App Store opens this address when you install {APP_NAME}. Nothing was started.",
+    f"To connect, open {APP_NAME} and click Connect to Kit.",
+    "error",
+)
+
+
+def _could_not_start(back_to: str) -> Page:
+    return Page(
+        503,
+        f"{APP_NAME} could not start connecting",
+        f"{APP_NAME} did not answer in time, so the install did not start.",
+        f"Look at {APP_NAME}'s window; then go back to Kit and click Install again.",
+        "error",
+        (back_to, _pages.BACK_TO_KIT),
+    )
+
+
+class InstallRefusedError(ValueError):
+    """A ``redirect`` that is not Kit's app page (never followed).
+
+    Attributes:
+        reason: A fixed, value-free phrase for the log.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def check_install_redirect(
+    value: str, app_hosts: Sequence[str], *, extra_origins: Sequence[str] = ()
+) -> str:
+    """Return ``value`` if it is Kit's app page, where an install may send the browser back.
+
+    Args:
+        value: The decoded ``redirect`` parameter.
+        app_hosts: Allowed hosts (exact, case-insensitive); only ``https`` on port 443.
+        extra_origins: Exact origins also allowed whatever their scheme, for the built-in
+            sandbox's App Store (``http://127.0.0.1:PORT``).
+
+    Raises:
+        InstallRefusedError: Anything else: another scheme or host, credentials, another
+            port, a path outside ``/apps/``, a fragment, control characters or backslashes.
+    """
+    if not value or len(value) > MAX_REDIRECT_LENGTH:
+        raise InstallRefusedError("missing or oversized redirect")
+    if not value.isascii() or not value.isprintable() or any(ch in value for ch in " \\"):
+        raise InstallRefusedError("redirect has unsafe characters")
+    parts = urlsplit(value)
+    try:
+        port = parts.port
+    except ValueError:
+        raise InstallRefusedError("redirect has a bad port") from None
+    if parts.username is not None or parts.password is not None or parts.fragment:
+        raise InstallRefusedError("redirect has credentials or a fragment")
+    if not parts.path.startswith(APP_PAGE_PREFIX) or "/../" in parts.path:
+        raise InstallRefusedError("redirect is not an app page")
+    origin = f"{parts.scheme}://{parts.netloc}".lower()
+    if origin in {extra.lower().rstrip("/") for extra in extra_origins}:
+        return value
+    host = (parts.hostname or "").lower()
+    if parts.scheme != "https" or host not in {h.lower() for h in app_hosts}:
+        raise InstallRefusedError("redirect is not on Kit's app host")
+    if port not in (None, 443):
+        raise InstallRefusedError("redirect uses another port")
+    return value
+
+
+class InstallEntry:
+    """Answers Kit's App Store install entry on the app's first loopback origin.
+
+    Args:
+        redirect_uri: The first registered redirect URI; its origin is listened on.
+        on_install: Called (on a connection thread) with a checked ``redirect``; returns
+            the new attempt's authorization URL, or ``None`` when no attempt started. It
+            may block up to ``wait`` seconds (the app's GUI thread answers).
+        app_hosts: Hosts ``redirect`` may name.
+        extra_origins: Exact origins also allowed (the sandbox's App Store).
+        pages: The page renderer (default: the bundled pages).
+        request_timeout: Seconds each connection has to send its request head.
+
+    Raises:
+        ConfigError: ``redirect_uri`` is not a loopback redirect URI.
+        PortInUseError: Its port is taken.
+        LoopbackError: It could not be bound for another reason.
+    """
+
+    def __init__(
+        self,
+        redirect_uri: str,
+        on_install: Callable[[str], str | None],
+        *,
+        app_hosts: Sequence[str],
+        extra_origins: Sequence[str] = (),
+        pages: PageRenderer | None = None,
+        request_timeout: float = REQUEST_TIMEOUT,
+    ) -> None:
+        binding = parse_redirect_uri(redirect_uri)
+        self._on_install = on_install
+        self._app_hosts = tuple(app_hosts)
+        self._extra_origins = tuple(extra_origins)
+        self._renderer = pages if pages is not None else PageRenderer.bundled()
+        self._stopping = threading.Event()
+        self._server, self._binding = bind_first([binding], self, request_timeout)
+        self._port = int(self._server.server_address[1])
+        self._hosts = {f"{binding.literal}:{self._port}"}
+        _log.info("listening for App Store installs on port %d", self._port)
+
+    @property
+    def url(self) -> str:
+        """The install entry's address (register it in Kit as the Authorization URL)."""
+        return f"http://{self._binding.literal}:{self._port}{INSTALL_PATH}"
+
+    @property
+    def port(self) -> int:
+        """The bound port."""
+        return self._port
+
+    def serve(self, should_stop: Callable[[], bool] | None = None) -> None:
+        """Answer requests until :meth:`stop` (or ``should_stop`` returns True)."""
+        while not self._stopping.is_set() and not (should_stop is not None and should_stop()):
+            self._server.handle_request()
+
+    def stop(self) -> None:
+        """Make :meth:`serve` return within a poll interval (thread-safe)."""
+        self._stopping.set()
+        self._server.wake()
+
+    def close(self) -> None:
+        """Stop and free the port. Call after :meth:`serve` has returned (idempotent)."""
+        self.stop()
+        self._server.stop()
+
+    # -- the Responder interface (connection threads) ---------------------------------------
+
+    def respond(self, request: HttpRequest) -> Reply:
+        """Answer one well-formed request."""
+        if request.method != "GET":
+            return self._reply(_pages.status_page(405), "refused a non-GET request")
+        hosts = request.header_values("host")
+        if len(hosts) != 1:
+            return self._reply(_pages.BAD_REQUEST, "refused a request without one Host header")
+        if hosts[0].lower() not in self._hosts:
+            return self._reply(_pages.status_page(421), "refused a request for another host")
+        path, _, query = request.target.partition("?")
+        if path != INSTALL_PATH:
+            return self._reply(_pages.NOT_FOUND, "refused a request for another path")
+        return self._on_install_request(query)
+
+    def refuse(self, status: int, reason: str) -> Reply:
+        """Answer a request refused at the HTTP level."""
+        return self._reply(_pages.status_page(status), f"refused a request: {reason}")
+
+    def _on_install_request(self, query: str) -> Reply:
+        try:
+            params = parse_query(query)
+        except CallbackRejected as rejected:
+            return self._reply(NOT_AN_INSTALL, f"refused an install entry: {rejected.reason}")
+        redirect = params.get("redirect")
+        if redirect is None:
+            return self._reply(NOT_AN_INSTALL, "refused an install entry without redirect")
+        try:
+            back_to = check_install_redirect(
+                redirect, self._app_hosts, extra_origins=self._extra_origins
+            )
+        except InstallRefusedError as refused:
+            return self._reply(NOT_FROM_KIT, f"refused an install entry: {refused.reason}")
+        try:
+            authorize_url = self._on_install(back_to)
+        except Exception as exc:  # the app's side failed; the browser still gets a page
+            _log.error("starting an install failed (%s)", type(exc).__name__)
+            authorize_url = None
+        if authorize_url is None or not safe_to_open(authorize_url):
+            return self._reply(_could_not_start(back_to), "an install could not start")
+        return self._reply(
+            Page(302, "Opening Kit", "Kit is opening so you can allow the install."),
+            "sent an install on to Kit's consent page",
+            extra=(("Location", authorize_url),),
+            important=True,
+        )
+
+    def _reply(
+        self,
+        page: Page,
+        summary: str,
+        *,
+        extra: tuple[tuple[str, str], ...] = (),
+        important: bool = False,
+    ) -> Reply:
+        data = self._renderer.response(page, extra_headers=extra)
+        return Reply(data, f"{page.status}, {summary}", None, important)
