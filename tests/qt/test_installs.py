@@ -1,0 +1,202 @@
+"""App Store installs and pasted answers in the running app, against the sandbox's App Store."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from urllib.parse import urljoin
+
+import pytest
+import requests
+from PySide6.QtWidgets import QLabel, QWidget
+from pytestqt.qtbot import QtBot
+
+from kit_desktop.config import Settings
+from kit_desktop.qt.gui import GuiApp
+from kit_desktop.qt.session import KitSession
+from kit_desktop.qt.state import Phase
+from kit_desktop.sandbox import SandboxServer
+from tests.helpers.fake_keyrings import MemoryKeyring
+from tests.helpers.flow import consent_id
+
+# Two loopback URIs: the first origin serves installs, attempts take the next free one.
+SETTINGS = Settings(redirect_uris=("http://127.0.0.1:0/callback", "http://127.0.0.1:0/callback"))
+QT_NOISE = (
+    "This plugin does not support propagateSizeHints()",
+    "This plugin does not support raise()",
+)
+pytestmark = pytest.mark.qt_log_ignore(*QT_NOISE)
+
+
+class Visit(threading.Thread):
+    """A creator's browser, with requests: follows redirects by hand, answers consent."""
+
+    def __init__(self, url: str, decision: str = "allow", *, stop_at_callback: bool = False):
+        super().__init__(daemon=True)
+        self.url = url
+        self.decision = decision
+        self.stop_at_callback = stop_at_callback
+        self.trail: list[tuple[int, str]] = []
+        self.final_text = ""
+        self.callback_url = ""
+        self.error = ""
+        self.start()
+
+    def run(self) -> None:
+        try:
+            self._walk()
+        except Exception as exc:
+            self.error = f"{type(exc).__name__}: {exc}"
+
+    def _walk(self) -> None:
+        url = self.url
+        with requests.Session() as http:
+            http.trust_env = False
+            for _ in range(12):
+                answer = http.get(url, allow_redirects=False, timeout=20)
+                self.trail.append((answer.status_code, url))
+                if answer.status_code == 200 and 'name="consent_id"' in answer.text:
+                    answer = http.post(
+                        urljoin(url, "/oauth/authorize/decision"),
+                        data={"consent_id": consent_id(answer.text), "decision": self.decision},
+                        allow_redirects=False,
+                        timeout=20,
+                    )
+                    self.trail.append((answer.status_code, "decision"))
+                    if self.stop_at_callback:
+                        self.callback_url = answer.headers["Location"]
+                        return
+                if answer.status_code not in (301, 302, 303, 307):
+                    self.final_text = answer.text
+                    return
+                url = urljoin(url, answer.headers["Location"])
+
+    def finish(self) -> None:
+        self.join(30)
+        assert not self.is_alive()
+        assert not self.error, self.error
+
+
+@pytest.fixture
+def made(qtbot: QtBot) -> Iterator[list[GuiApp]]:
+    apps: list[GuiApp] = []
+    yield apps
+    for gui in apps:
+        gui.shutdown()
+        gui.window.close()
+
+
+def start(qtbot: QtBot, made: list[GuiApp], opened: list[str] | None = None) -> GuiApp:
+    sink = opened if opened is not None else []
+
+    def opener(url: str) -> bool:
+        sink.append(url)
+        return True
+
+    gui = GuiApp(SETTINGS, practice=True, opener=opener, backend=MemoryKeyring())
+    made.append(gui)
+    gui.show()
+    qtbot.waitUntil(
+        lambda: gui.session is not None and gui.session.view.storage is not None, timeout=10_000
+    )
+    return gui
+
+
+def parts(gui: GuiApp) -> tuple[KitSession, SandboxServer]:
+    assert gui.session is not None and gui.sandbox is not None
+    return gui.session, gui.sandbox
+
+
+def test_install_from_the_sandbox_app_store_ends_installed_and_connected(
+    qtbot: QtBot, made: list[GuiApp]
+) -> None:
+    gui = start(qtbot, made)
+    session, sandbox = parts(gui)
+    assert gui.installs is not None
+    assert sandbox.authorization_url == gui.installs.url
+    headlines: list[str] = []
+    session.changed.connect(lambda view: headlines.append(view.headline))
+    visit = Visit(sandbox.install_url)
+    qtbot.waitUntil(lambda: not visit.is_alive(), timeout=30_000)
+    visit.finish()
+    assert "Kit asked to connect this app" in headlines
+    qtbot.waitUntil(lambda: session.view.phase is Phase.CONNECTED, timeout=10_000)
+    assert "Installed" in visit.final_text
+    statuses = [status for status, _ in visit.trail]
+    assert statuses[:2] == [302, 302], visit.trail  # App Store -> install entry -> Kit
+    assert visit.trail[-1][1].startswith(sandbox.app_page_url)
+    assert (303, visit.trail[-2][1]) == visit.trail[-2] and visit.trail[-2][1].endswith("/done")
+
+
+def test_a_denied_install_says_so_and_links_back_to_kit(qtbot: QtBot, made: list[GuiApp]) -> None:
+    gui = start(qtbot, made)
+    session, sandbox = parts(gui)
+    visit = Visit(sandbox.install_url, decision="deny")
+    qtbot.waitUntil(lambda: not visit.is_alive(), timeout=30_000)
+    visit.finish()
+    assert f'href="{sandbox.app_page_url}?success=true"' in visit.final_text
+    qtbot.waitUntil(lambda: session.view.phase is Phase.NOT_CONNECTED, timeout=10_000)
+
+
+def test_a_foreign_redirect_never_starts_anything(qtbot: QtBot, made: list[GuiApp]) -> None:
+    gui = start(qtbot, made)
+    session, _ = parts(gui)
+    assert gui.installs is not None
+    answer = requests.get(
+        gui.installs.url + "?redirect=https%3A%2F%2Fevil.example%2Fapps%2F1",
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert answer.status_code == 400
+    assert "Location" not in answer.headers
+    assert session.view.phase is Phase.NOT_CONNECTED
+
+
+def test_an_install_while_connected_keeps_the_saved_connection_if_denied(
+    qtbot: QtBot, made: list[GuiApp]
+) -> None:
+    gui = start(qtbot, made)
+    session, sandbox = parts(gui)
+    first = Visit(sandbox.install_url)
+    qtbot.waitUntil(lambda: not first.is_alive(), timeout=30_000)
+    first.finish()
+    qtbot.waitUntil(lambda: session.view.phase is Phase.CONNECTED, timeout=10_000)
+    notices: list[str] = []
+    session.notice.connect(notices.append)
+    again = Visit(sandbox.install_url, decision="deny")
+    qtbot.waitUntil(lambda: not again.is_alive(), timeout=30_000)
+    again.finish()
+    qtbot.waitUntil(lambda: session.view.phase is Phase.CONNECTED, timeout=10_000)
+    assert any("saved connection is still in use" in notice for notice in notices)
+
+
+def test_pasting_the_redirected_address_finishes_connecting(
+    qtbot: QtBot, made: list[GuiApp]
+) -> None:
+    opened: list[str] = []
+    gui = start(qtbot, made, opened)
+    session, _ = parts(gui)
+    gui.window.card.primary_button.click()
+    qtbot.waitUntil(lambda: session.view.phase is Phase.WAITING, timeout=10_000)
+    box = gui.window.card.paste_box
+    assert box.isVisible()
+    box.toggle_button.click()
+    box.field.setText("not a code at all")
+    box.continue_button.click()
+    qtbot.waitUntil(lambda: "paste it again" in _error_text(box), timeout=5_000)
+    visit = Visit(opened[0], stop_at_callback=True)
+    qtbot.waitUntil(lambda: not visit.is_alive(), timeout=20_000)
+    visit.finish()
+    wrong = visit.callback_url.replace("state=", "state=0")
+    box.field.setText(wrong)
+    box.continue_button.click()
+    qtbot.waitUntil(lambda: "earlier attempt" in _error_text(box), timeout=5_000)
+    box.field.setText(visit.callback_url)
+    box.continue_button.click()
+    qtbot.waitUntil(lambda: session.view.phase is Phase.CONNECTED, timeout=10_000)
+    assert not box.isVisible()
+
+
+def _error_text(box: QWidget) -> str:
+    label = box.findChild(QLabel, "pasteError")
+    return label.text() if isinstance(label, QLabel) and label.isVisible() else ""
