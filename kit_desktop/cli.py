@@ -14,7 +14,6 @@ from typing import TextIO
 
 from kit_desktop.auth.browser import BrowserOpener, open_system_browser
 from kit_desktop.auth.loopback import LoopbackReceiver
-from kit_desktop.auth.pkce import new_state
 from kit_desktop.cli_args import add_commands
 from kit_desktop.config import Settings
 from kit_desktop.connection import Connection
@@ -79,9 +78,8 @@ class Cli:
 
     def connect(self, args: argparse.Namespace) -> int:
         """Run the whole browser flow and keep the tokens."""
-        state = new_state()
-        with LoopbackReceiver(self.services.settings.redirect_uris, state) as receiver:
-            attempt = self.services.oauth.new_attempt(receiver.redirect_uri, state)
+        receiver, attempt = self.connection.begin_attempt()
+        with receiver:
             print(attempt.url, file=self.out, flush=True)
             if args.no_browser:
                 self._say("Open the link above in your browser, then click Allow.")

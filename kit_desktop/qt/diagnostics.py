@@ -34,6 +34,9 @@ def diagnostics_text(settings: Settings, view: SessionView) -> str:
         f"Authorization endpoint: {settings.authorize_url}",
         f"API: {settings.api_url}",
         f"Redirect URIs: {', '.join(settings.redirect_uris)}",
+        f"Relay page: {settings.relay_url or 'none (direct loopback)'}",
+        f"App Store installs: {settings.install_entry_url}",
+        *([f"Practice App Store: {settings.api_url}/apps"] if view.practice else []),
         f"Token request body: {settings.token_body}",
         f"Storage: {storage.location if storage else 'not checked yet'}"
         f"{'' if storage is None or storage.secure else ' (not secure: this session only)'}",

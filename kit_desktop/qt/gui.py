@@ -145,6 +145,7 @@ class GuiApp(QObject):
         )
         if sandbox is not None and self.installs is not None:
             sandbox.authorization_url = settings.relay_url or self.installs.url
+            log.info("practice App Store: %s", sandbox.app_store_url)
         window.show_view(session.view)
         session.start()
 
