@@ -44,6 +44,7 @@ def test_build_requirements_are_the_runtime_dependencies_plus_pyinstaller() -> N
         QT + "plugins/platforminputcontexts/libqtvirtualkeyboardplugin.so",
         "resources/icons/kit-desktop.ico",
         "resources/icons/kit-desktop.icns",
+        "resources/relay/relay.html",
     ],
 )
 def test_unused_qt_parts_are_left_out_with_a_reason(dest: str) -> None:

@@ -1,0 +1,172 @@
+"""The running app with real Chromium: an App Store install, relay mode, and the paste fallback.
+
+The app runs in-process (offscreen) in practice mode; Chromium runs on its own thread
+(Playwright's sync API stays in the thread that starts it) while the test's thread runs
+the Qt event loop.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
+
+import pytest
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Page, Route, sync_playwright
+from pytestqt.qtbot import QtBot
+
+from kit_desktop.config import Settings
+from kit_desktop.qt.gui import GuiApp
+from kit_desktop.qt.state import Phase
+from tests.helpers.browser import CHROMIUM_FLAGS, chromium_path, open_in_thread
+from tests.helpers.fake_keyrings import MemoryKeyring
+from tests.helpers.realparts import require
+from tests.helpers.relay_server import RelaySite
+
+LOOPBACK = ("http://127.0.0.1:0/callback", "http://127.0.0.1:0/callback")
+QT_NOISE = (
+    "This plugin does not support propagateSizeHints()",
+    "This plugin does not support raise()",
+)
+pytestmark = [pytest.mark.browser, pytest.mark.qt_log_ignore(*QT_NOISE)]
+
+
+@pytest.fixture
+def apps(qtbot: QtBot) -> Iterator[list[GuiApp]]:
+    require(chromium_path() is not None, "Chromium (apt-get install chromium)")
+    made: list[GuiApp] = []
+    yield made
+    for gui in made:
+        gui.shutdown()
+        gui.window.close()
+
+
+def start(
+    qtbot: QtBot, apps: list[GuiApp], settings: Settings, opener: Callable[[str], bool]
+) -> GuiApp:
+    gui = GuiApp(settings, practice=True, opener=opener, backend=MemoryKeyring())
+    apps.append(gui)
+    gui.show()
+    qtbot.waitUntil(
+        lambda: gui.session is not None and gui.session.view.storage is not None, timeout=10_000
+    )
+    return gui
+
+
+def test_install_from_the_sandbox_app_store_in_chromium(qtbot: QtBot, apps: list[GuiApp]) -> None:
+    gui = start(qtbot, apps, Settings(redirect_uris=LOOPBACK), lambda url: False)
+    assert gui.sandbox is not None and gui.session is not None
+    session = gui.session
+    job = open_in_thread(gui.sandbox.install_url, "allow", timeout=30)
+    qtbot.waitUntil(lambda: job.done, timeout=40_000)
+    page = job.wait()
+    assert page.url.startswith(gui.sandbox.app_page_url), page
+    assert "Installed" in page.text
+    qtbot.waitUntil(lambda: session.view.phase is Phase.CONNECTED, timeout=10_000)
+    assert session.view.headline.startswith("Connected as")
+
+
+def test_relay_mode_connects_through_the_relay_page(qtbot: QtBot, apps: list[GuiApp]) -> None:
+    with RelaySite() as site:
+        jobs: list[object] = []
+
+        def opener(url: str) -> bool:
+            jobs.append(open_in_thread(url, "allow", timeout=30))
+            return True
+
+        settings = Settings(redirect_uris=LOOPBACK, relay_url=site.url())
+        gui = start(qtbot, apps, settings, opener)
+        session = gui.session
+        assert session is not None
+        gui.window.card.primary_button.click()
+        qtbot.waitUntil(lambda: session.view.phase is Phase.CONNECTED, timeout=40_000)
+        job = jobs[0]
+        assert hasattr(job, "wait")
+        page = job.wait()
+        assert "Connected" in page.text
+        assert any(line.startswith("/relay.html?code=") for line in site.requests)
+
+
+class FallbackVisit(threading.Thread):
+    """Allow in Kit; the relay cannot reach the app (refused); Back shows the code."""
+
+    def __init__(self, url: str, app_port: int) -> None:
+        super().__init__(daemon=True)
+        self.url = url
+        self.app_port = app_port
+        self.code = ""
+        self.words = ""
+        self.error = ""
+        self.start()
+
+    def run(self) -> None:
+        profile = tempfile.mkdtemp(prefix="kit-test-chromium-")
+        try:
+            with sync_playwright() as playwright:
+                context = playwright.chromium.launch_persistent_context(
+                    profile,
+                    executable_path=chromium_path(),
+                    headless=True,
+                    args=list(CHROMIUM_FLAGS),
+                    chromium_sandbox=False,
+                )
+                try:
+                    self._visit(context.new_page())
+                finally:
+                    context.close()
+        except Exception as exc:
+            self.error = f"{type(exc).__name__}: {exc}"
+        finally:
+            shutil.rmtree(profile, ignore_errors=True)
+
+    def _visit(self, page: Page) -> None:
+        def refuse(route: Route) -> None:
+            route.abort("connectionrefused")
+
+        page.route(f"http://127.0.0.1:{self.app_port}/**", refuse)
+        page.goto(self.url, wait_until="load")
+        page.click("#allow")
+        for _ in range(2):  # Playwright may first report the refused navigation itself
+            try:
+                page.wait_for_url("chrome-error://**", timeout=15_000)
+                break
+            except PlaywrightError as exc:
+                if "ERR_CONNECTION_REFUSED" not in exc.message:
+                    raise
+        page.wait_for_load_state("load")
+        page.wait_for_timeout(300)
+        page.go_back(wait_until="load")
+        page.wait_for_selector("#code", state="visible", timeout=10_000)
+        self.code = page.input_value("#code") or page.inner_text("#code")
+        self.words = page.inner_text("body")
+
+
+def test_relay_fallback_code_pasted_into_the_app(qtbot: QtBot, apps: list[GuiApp]) -> None:
+    with RelaySite() as site:
+        opened: list[str] = []
+
+        def opener(url: str) -> bool:
+            opened.append(url)
+            return True
+
+        settings = Settings(redirect_uris=LOOPBACK, relay_url=site.url())
+        gui = start(qtbot, apps, settings, opener)
+        session = gui.session
+        assert session is not None
+        gui.window.card.primary_button.click()
+        qtbot.waitUntil(lambda: session.view.phase is Phase.WAITING, timeout=10_000)
+        attempt = session._attempt
+        assert attempt is not None
+        port = int(attempt.state.split(".")[0])
+        visit = FallbackVisit(opened[0], port)
+        qtbot.waitUntil(lambda: not visit.is_alive(), timeout=45_000)
+        assert not visit.error, visit.error
+        assert "paste" in visit.words.lower()
+        assert visit.code
+        box = gui.window.card.paste_box
+        box.toggle_button.click()
+        box.field.setText(visit.code)
+        box.continue_button.click()
+        qtbot.waitUntil(lambda: session.view.phase is Phase.CONNECTED, timeout=10_000)
