@@ -8,6 +8,7 @@ from keyring.backend import KeyringBackend
 
 from kit_desktop.api.client import KitApiClient
 from kit_desktop.auth.oauth import OAuthClient
+from kit_desktop.auth.refresh_lock import lock_for_profile
 from kit_desktop.auth.token_store import KeyringTokenStore, SessionTokenStore, profile_key
 from kit_desktop.auth.tokens import TokenManager
 from kit_desktop.config import Settings
@@ -34,8 +35,7 @@ def build_services(settings: Settings, *, backend: KeyringBackend | None = None)
     """
     session = new_session()
     oauth = OAuthClient(settings, session=session)
-    store = SessionTokenStore(
-        KeyringTokenStore(profile_key(settings.token_url, oauth.client_id), backend=backend)
-    )
-    tokens = TokenManager(oauth, store)
+    profile = profile_key(settings.token_url, oauth.client_id)
+    store = SessionTokenStore(KeyringTokenStore(profile, backend=backend))
+    tokens = TokenManager(oauth, store, process_lock=lock_for_profile(profile))
     return Services(settings, oauth, store, tokens, KitApiClient(settings, tokens, session=session))

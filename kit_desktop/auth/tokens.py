@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
+from kit_desktop.auth.refresh_lock import ProcessLock
 from kit_desktop.auth.token_store import TokenStore
 from kit_desktop.auth.tokenset import EXPIRY_MARGIN, TokenSet
 from kit_desktop.errors import (
@@ -39,6 +40,8 @@ class TokenManager:
         store: Where tokens are kept (keyring, or memory for this run).
         clock: Wall-clock time.
         margin: Refresh this many seconds before the access token expires.
+        process_lock: Held around every network refresh, shared with other app processes
+            using the same stored tokens (see :mod:`kit_desktop.auth.refresh_lock`).
 
     Attributes:
         warning: The last storage problem (for the window to show), or ``None``.
@@ -52,8 +55,10 @@ class TokenManager:
         *,
         clock: Callable[[], float] = time.time,
         margin: float = EXPIRY_MARGIN,
+        process_lock: ProcessLock | None = None,
     ) -> None:
         self.client = client
+        self.process_lock = process_lock
         self.store = store
         self.clock = clock
         self.margin = margin
@@ -128,6 +133,20 @@ class TokenManager:
         return tokens
 
     def _refresh_locked(self, tokens: TokenSet) -> TokenSet:
+        if self.process_lock is None:
+            return self._refresh_held(tokens)
+        with self.process_lock.held():
+            stored = self._read_store()
+            if stored is not None and stored.access_token != tokens.access_token:
+                # Another process renewed while this one waited: use its tokens.
+                log.info("another copy of the app renewed the tokens; using them")
+                self._tokens = stored
+                if not stored.needs_refresh(self.clock(), self.margin):
+                    return stored
+                tokens = stored
+            return self._refresh_held(tokens)
+
+    def _refresh_held(self, tokens: TokenSet) -> TokenSet:
         if tokens.refresh_token is None:
             self.forget()
             raise ReconnectNeededError(detail="no refresh token")

@@ -116,6 +116,7 @@ class OAuthServer:
         self._refresh_tokens: dict[str, _Grant] = {}
         self._code_exchanged_at: dict[str, float] = {}
         self.token_requests = 0
+        self.refresh_requests = 0  # refresh_token grants received, answered or not
 
     # --- authorization endpoint -------------------------------------------------------
 
@@ -251,6 +252,8 @@ class OAuthServer:
         return _token_response(grant)
 
     def _refresh(self, client_id: str, form: dict[str, str]) -> Response:
+        with self._lock:
+            self.refresh_requests += 1
         token = form.get("refresh_token", "")
         if not token:
             return _oauth_error(400, "invalid_request", "The refresh_token parameter is missing.")
