@@ -19,6 +19,7 @@ from pathlib import Path
 
 import requests
 
+from bench.report import write_section as write_section  # re-exported for older scripts
 from kit_desktop.auth.loopback import LoopbackReceiver
 from kit_desktop.auth.oauth import OAuthClient
 from kit_desktop.auth.pkce import new_state
@@ -101,19 +102,6 @@ def main() -> None:
         "Target: a few tens of milliseconds at most.\n"
     )
     write_section(ROOT / "docs" / "benchmarks.md", "## Headless connect", section)
-
-
-def write_section(path: Path, heading: str, section: str) -> None:
-    """Replace (or append) the section starting with ``heading`` in ``path``."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\n"
-    start = text.find(heading)
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + len(heading))
-        text = text[:start] + section + (text[end + 1 :] if end != -1 else "")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":

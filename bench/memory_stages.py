@@ -19,7 +19,7 @@ os.environ["QT_QPA_PLATFORM"] = "offscreen"
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from bench.flow import write_section
+from bench.report import write_section
 from kit_desktop.qt.startup_probe import memory_kib
 
 HEADING = "## Where idle memory goes (bench/memory_stages.py)"

@@ -179,7 +179,7 @@ def main() -> None:
 
     from PySide6.QtWidgets import QApplication
 
-    from bench.flow import write_section
+    from bench.report import write_section
     from tests.qt.test_api_support import big_json
 
     app = QApplication.instance() or QApplication(sys.argv)
