@@ -19,6 +19,8 @@ KIT_AUTHORIZE_URL = "https://api.kit.com/v4/oauth/authorize"
 KIT_TOKEN_URL = "https://api.kit.com/v4/oauth/token"
 KIT_REVOKE_URL = "https://api.kit.com/v4/oauth/revoke"
 KIT_API_URL = "https://api.kit.com"
+#: The issuer Kit names in its metadata (RFC 8414) and may send back as ``iss`` (RFC 9207).
+KIT_ISSUER = "https://api.kit.com"
 
 #: The loopback ports the app listens on, in order of preference.
 DEFAULT_PORTS = (53219, 53220, 53221)
@@ -56,6 +58,8 @@ class Settings:
             and Authorization URL (relay mode); ``None`` sends Kit the loopback redirect URIs
             themselves (direct mode).
         app_hosts: Hosts an App Store install may send the browser back to (https only).
+        issuer: The authorization server's issuer; a callback naming another ``iss`` is
+            refused (RFC 9207). A callback without ``iss`` is accepted.
     """
 
     client_id: str | None = None
@@ -69,6 +73,7 @@ class Settings:
     token_body: TokenBody = "form"
     relay_url: str | None = None
     app_hosts: tuple[str, ...] = KIT_APP_HOSTS
+    issuer: str = KIT_ISSUER
 
     @property
     def install_entry_url(self) -> str:
@@ -91,6 +96,7 @@ class Settings:
             token_url=f"{base}/v4/oauth/token",
             revoke_url=f"{base}/v4/oauth/revoke",
             api_url=base,
+            issuer=base,
         )
 
 
@@ -106,8 +112,9 @@ _ENV_KEYS = {
     "KIT_TOKEN_BODY": "token_body",
     "KIT_RELAY_URL": "relay_url",
     "KIT_APP_HOSTS": "app_hosts",
+    "KIT_ISSUER": "issuer",
 }
-_URL_FIELDS = ("authorize_url", "token_url", "revoke_url", "api_url", "relay_url")
+_URL_FIELDS = ("authorize_url", "token_url", "revoke_url", "api_url", "relay_url", "issuer")
 _LIST_FIELDS = ("redirect_uris", "app_hosts")
 _HOST_NAME = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
 

@@ -91,6 +91,7 @@ class Connection:
             timeout=timeout,
             back_to=back_to,
             port_in_state=relay is not None,
+            expected_issuer=settings.issuer,
         )
         try:
             redirect_uri = relay or receiver.redirect_uri

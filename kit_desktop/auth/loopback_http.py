@@ -30,7 +30,9 @@ MAX_HEADERS = 64
 MAX_HEAD_BYTES = 16 * 1024
 #: Largest request body announced before refusing with 413; bodies are never parsed.
 MAX_BODY = 1024
-#: Most connections handled at once; more are reset straight away.
+#: Most connections handled at once. A connection over the cap takes the place of the
+#: oldest one still sending its request head (or lingering after its reply), so idle and
+#: slow clients can never lock the real callback out; with no such one it is reset.
 MAX_CONNECTIONS = 32
 #: Seconds a client has to send its whole request head.
 REQUEST_TIMEOUT = 3.0
@@ -129,7 +131,7 @@ class LoopbackServer(socketserver.TCPServer):
 
     allow_reuse_address = False
     allow_reuse_port = False
-    request_queue_size = 16
+    request_queue_size = 64
     timeout = POLL_INTERVAL
 
     def __init__(
@@ -144,9 +146,9 @@ class LoopbackServer(socketserver.TCPServer):
         self.responder = responder
         self.request_timeout = request_timeout
         self.closing = threading.Event()
-        self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
         self._threads_lock = threading.Lock()
         self._threads: set[threading.Thread] = set()
+        self._open: dict[socket.socket, _Connection] = {}
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
         self._selector = selectors.DefaultSelector()
@@ -181,13 +183,15 @@ class LoopbackServer(socketserver.TCPServer):
     def process_request(
         self, request: socket.socket | tuple[bytes, socket.socket], client_address: object
     ) -> None:
-        """Serve the connection on a new thread, or reset it when too many are open."""
+        """Serve the connection on a new thread, making room by evicting an idle one if needed."""
         if not isinstance(request, socket.socket):
             return
-        if not self._slots.acquire(blocking=False):
-            _log.debug("reset a connection: too many open at once")
-            abort(request)
-            return
+        with self._threads_lock:
+            if len(self._open) >= MAX_CONNECTIONS and not self._evict_one_locked():
+                _log.debug("reset a connection: too many busy at once")
+                abort(request)
+                return
+            self._open[request] = _Connection(time.monotonic())
         thread = threading.Thread(
             target=self._serve_connection,
             args=(request, client_address),
@@ -205,9 +209,40 @@ class LoopbackServer(socketserver.TCPServer):
             self.handle_error(request, client_address)
         finally:
             abort(request)
-            self._slots.release()
             with self._threads_lock:
+                self._open.pop(request, None)
                 self._threads.discard(threading.current_thread())
+
+    def mark(self, request: socket.socket, stage: str) -> bool:
+        """Note a connection's progress: ``busy`` (head read) or ``lingering`` (reply sent).
+
+        Returns:
+            False when the connection was evicted to make room (it gets no reply).
+        """
+        with self._threads_lock:
+            connection = self._open.get(request)
+            if connection is None or connection.evicted:
+                return False
+            connection.stage = stage
+            return True
+
+    def _evict_one_locked(self) -> bool:
+        """Drop the lingering or oldest head-less connection; return whether one was found."""
+        idle = [
+            (connection.stage != "lingering", connection.opened, sock)
+            for sock, connection in self._open.items()
+            if connection.stage in ("head", "lingering") and not connection.evicted
+        ]
+        if not idle:
+            return False
+        _, _, victim = min(idle, key=lambda item: (item[0], item[1]))
+        self._open[victim].evicted = True
+        _log.debug("dropped the oldest idle connection to make room")
+        with contextlib.suppress(OSError):
+            # SHUT_RD wakes its thread's recv without sending a FIN (which would leave
+            # TIME_WAIT on our port); the thread then resets and closes it.
+            victim.shutdown(socket.SHUT_RD)
+        return True
 
     def handle_error(
         self, request: socket.socket | tuple[bytes, socket.socket], client_address: object
@@ -235,6 +270,22 @@ class LoopbackServer(socketserver.TCPServer):
             thread.join(max(0.0, deadline - time.monotonic()))
 
 
+@dataclass
+class _Connection:
+    """One open connection's place in the queue for eviction.
+
+    Attributes:
+        opened: Monotonic time it was accepted.
+        stage: ``head`` (still sending its request head), ``busy`` (being answered: never
+            evicted) or ``lingering`` (answered, waiting for the client to close).
+        evicted: Already shut down to make room; its thread is finishing.
+    """
+
+    opened: float
+    stage: str = "head"
+    evicted: bool = False
+
+
 class _Handler(socketserver.BaseRequestHandler):
     """Reads one request head under a deadline, writes one reply, then closes."""
 
@@ -257,8 +308,11 @@ class _Handler(socketserver.BaseRequestHandler):
             try:
                 request = read_request(self._reader)
             except RequestRefused as refused:
+                if not self.server.mark(self.request, "busy"):
+                    raise ReceiverClosing from None  # evicted mid-head: drop, no reply
                 reply = responder.refuse(refused.status, refused.reason)
             else:
+                self.server.mark(self.request, "busy")
                 reply = responder.respond(request)
         except (OSError, ReceiverClosing):
             _log.debug("dropped a connection without a complete request (idle, slow or closed)")
@@ -272,6 +326,7 @@ class _Handler(socketserver.BaseRequestHandler):
             if reply.after_sent is not None:
                 reply.after_sent()
         _log.log(logging.INFO if reply.important else logging.DEBUG, "loopback: %s", reply.summary)
+        self.server.mark(self.request, "lingering")
         self._peer_closed = self._linger()
 
     def finish(self) -> None:
@@ -297,7 +352,8 @@ class _Handler(socketserver.BaseRequestHandler):
             except OSError:
                 return False
             if not chunk:
-                return True
+                # The client closed first, unless the server ended the read to make room.
+                return self.server.mark(self.request, "lingering")
             drained += len(chunk)
         return False
 

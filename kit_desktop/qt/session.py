@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 FLOW_TIMEOUT = 300.0
 RENEW_BACKOFF = (30.0, 60.0, 120.0, 300.0)
 AUTO_RENEW_KEY = "session/auto_renew"
+REPLACE_WAIT_MS = 5000
 
 
 class KitSession(QObject):
@@ -228,12 +229,18 @@ class KitSession(QObject):
         return attempt
 
     def _abandon_attempt(self) -> None:
-        """Drop the running attempt without a word (a new one replaces it)."""
+        """Drop the running attempt without a word (a new one replaces it).
+
+        The old receiver is stopped and its port freed before returning (it stops within a
+        poll interval; the wait is capped at ``REPLACE_WAIT_MS``), so the new attempt can
+        bind the same port.
+        """
         thread, self._thread = self._thread, None
         if thread is not None:
             thread.received.disconnect(self._on_loopback_received)
             thread.failed.disconnect(self._on_loopback_failed)
-            thread.cancel()
+            if not thread.stop(REPLACE_WAIT_MS):
+                log.warning("the previous attempt's listener did not stop in time")
         self._exchange_task = None
         self._end_attempt()
 

@@ -1,0 +1,1 @@
+"""Stress tests: the loopback receiver under a storm of hostile connections."""
