@@ -64,7 +64,7 @@ def check_header(name: str, value: str) -> None:
     Raises:
         UnsafeRequestError: The header is not allowed.
     """
-    if not _HEADER_NAME.match(name):
+    if not _HEADER_NAME.fullmatch(name):
         raise UnsafeRequestError(f"The header name {name[:40]!r} is not valid.")
     if name.lower() == "authorization":
         raise UnsafeRequestError(
@@ -73,3 +73,14 @@ def check_header(name: str, value: str) -> None:
         )
     if any(ch in value for ch in "\r\n\x00"):
         raise UnsafeRequestError(f"The value of the header {name} has a line break.")
+    if value != value.lstrip(" \t") or not value.isprintable():
+        raise UnsafeRequestError(
+            f"The value of the header {name} starts with a space or has a control character."
+        )
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        raise UnsafeRequestError(
+            f"The value of the header {name} has characters a header cannot carry "
+            "(use plain letters, digits and punctuation)."
+        ) from None

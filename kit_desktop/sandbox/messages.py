@@ -58,7 +58,7 @@ class Request:
         if text.lstrip().startswith("{"):
             try:
                 data = json.loads(text)
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:
                 raise BadRequest("The request body is not valid JSON.") from exc
             if not isinstance(data, dict):
                 raise BadRequest("The request body must be a JSON object.")
@@ -76,7 +76,7 @@ class Request:
             return None
         try:
             return json.loads(text)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise BadRequest("The request body is not valid JSON.") from exc
 
 

@@ -31,7 +31,7 @@ def decode_cursor(cursor: str, like: SortKey) -> SortKey:
     """
     try:
         key = json.loads(base64.b64decode(cursor, validate=True))
-    except (binascii.Error, ValueError) as exc:
+    except (binascii.Error, ValueError, RecursionError) as exc:
         raise ParamError("The cursor is invalid.") from exc
     if (
         not isinstance(key, list)

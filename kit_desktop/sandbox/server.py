@@ -214,6 +214,7 @@ class _HTTPServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: _HTTPServer
     protocol_version = "HTTP/1.1"
+    default_request_version = "HTTP/1.0"  # errors always get a status line (no HTTP/0.9)
     disable_nagle_algorithm = True
     timeout = 30
     server_version = "KitSandbox/1.0"
@@ -236,13 +237,21 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         """Log the method and path only: queries and bodies carry codes and tokens."""
-        log.debug("%s %s", self.command, urlsplit(self.path).path)
+        path = getattr(self, "path", "")
+        try:
+            shown = urlsplit(path).path
+        except ValueError:
+            shown = "(unparsable target)"
+        log.debug("%s %s", getattr(self, "command", "?"), shown)
 
     def _serve(self) -> None:
         sandbox = self.server.sandbox
-        parts = urlsplit(self.path)
         try:
+            parts = urlsplit(self.path)
             request = self._request(parts.path, parts.query)
+        except ValueError:
+            self._send(Response.json(400, {"errors": ["The request target is not valid."]}))
+            return
         except BadRequest as exc:
             self._send(Response.json(400, {"errors": [exc.message]}))
             return
