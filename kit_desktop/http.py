@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
@@ -37,8 +39,59 @@ class _NoNetrcAuth(requests.auth.AuthBase):
 NO_AUTH = _NoNetrcAuth()
 
 
+#: Environment variables through which requests changes whom the app trusts or talks to.
+OVERRIDE_VARIABLES = (
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
+    "SSL_CERT_FILE",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "NO_PROXY",
+    "no_proxy",
+)
+_reported: set[str] = set()
+
+
+def environment_overrides(environ: Mapping[str, str] | None = None) -> list[str]:
+    """Return ``NAME=value`` for each set variable that changes trust or routing.
+
+    They are honoured (a company proxy or CA is legitimate), but never silently: the log
+    and Help > Copy diagnostics name them (catalogue 36 and 58). Passwords in proxy
+    addresses are hidden.
+    """
+    env = os.environ if environ is None else environ
+    found = []
+    for name in OVERRIDE_VARIABLES:
+        value = env.get(name, "").strip()
+        if value:
+            found.append(f"{name}={_hide_password(value)}")
+    return found
+
+
+def _hide_password(value: str) -> str:
+    parts = urlsplit(value) if "://" in value else None
+    if parts is None or parts.password is None:
+        return value
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return parts._replace(netloc=f"{parts.username}:***@{host}{port}").geturl()
+
+
+def report_overrides() -> None:
+    """Log each trust or routing override once per process (a warning: it matters)."""
+    for line in environment_overrides():
+        if line not in _reported:
+            _reported.add(line)
+            log.warning("network setting from the environment is in effect: %s", line)
+
+
 def new_session() -> requests.Session:
     """Return a session that names the app and asks for JSON."""
+    report_overrides()
     session = requests.Session()
     session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
     return session

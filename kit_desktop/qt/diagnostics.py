@@ -11,6 +11,7 @@ from PySide6.QtCore import qVersion
 
 from kit_desktop import APP_NAME, __version__
 from kit_desktop.config import Settings
+from kit_desktop.http import environment_overrides
 from kit_desktop.log import log_file, redact
 from kit_desktop.qt.state import SessionView
 
@@ -38,6 +39,7 @@ def diagnostics_text(settings: Settings, view: SessionView) -> str:
         f"App Store installs: {settings.install_entry_url}",
         *([f"Practice App Store: {settings.api_url}/apps"] if view.practice else []),
         f"Token request body: {settings.token_body}",
+        f"Network overrides: {'; '.join(environment_overrides()) or 'none'}",
         f"Storage: {storage.location if storage else 'not checked yet'}"
         f"{'' if storage is None or storage.secure else ' (not secure: this session only)'}",
         f"State: {view.phase.value}",
