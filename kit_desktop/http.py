@@ -82,11 +82,11 @@ def _hide_password(value: str) -> str:
 
 
 def report_overrides() -> None:
-    """Log each trust or routing override once per process (a warning: it matters)."""
+    """Log each trust or routing override once per process (the log file keeps INFO)."""
     for line in environment_overrides():
         if line not in _reported:
             _reported.add(line)
-            log.warning("network setting from the environment is in effect: %s", line)
+            log.info("network setting from the environment is in effect: %s", line)
 
 
 def new_session() -> requests.Session:
