@@ -12,6 +12,7 @@ import requests
 import urllib3
 
 from kit_desktop import APP_NAME, __version__
+from kit_desktop.config import is_loopback_host
 from kit_desktop.errors import KitTimeoutError, NetworkError
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,8 @@ OVERRIDE_VARIABLES = (
     "no_proxy",
 )
 _reported: set[str] = set()
+#: Per-request proxies that override every proxy variable (None entries are dropped).
+_NO_PROXY: dict[str, str | None] = {"http": None, "https": None, "all": None}
 
 
 def environment_overrides(environ: Mapping[str, str] | None = None) -> list[str]:
@@ -82,11 +85,11 @@ def _hide_password(value: str) -> str:
 
 
 def report_overrides() -> None:
-    """Log each trust or routing override once per process (the log file keeps INFO)."""
+    """Log each trust or routing override once per process, as a warning."""
     for line in environment_overrides():
         if line not in _reported:
             _reported.add(line)
-            log.info("network setting from the environment is in effect: %s", line)
+            log.warning("network setting from the environment is in effect: %s", line)
 
 
 def new_session() -> requests.Session:
@@ -112,6 +115,10 @@ def send(
         NetworkError: DNS, refused, reset or TLS failure.
     """
     kwargs.setdefault("auth", NO_AUTH)
+    if is_loopback_host(urlsplit(url).hostname):
+        # This computer (the practice sandbox) never goes through a proxy: it could not
+        # reach it, and would see the practice tokens (catalogue 58).
+        kwargs.setdefault("proxies", _NO_PROXY)
     try:
         return session.request(
             method,
