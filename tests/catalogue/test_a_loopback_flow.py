@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 import socket
 import threading
@@ -11,7 +10,6 @@ from pathlib import Path
 
 import pytest
 import requests
-from PySide6.QtCore import QCoreApplication, QEvent
 from pytestqt.qtbot import QtBot
 
 from kit_desktop.auth.install_entry import InstallRefusedError, check_install_redirect
@@ -48,19 +46,6 @@ from tests.unit.test_loopback import (
 
 KIT_PAGE = "https://app.kit.com/apps/42?success=true"
 EVIL = ("redirect=https://evil.example", "next=//evil.example", "return_to=https%3A%2F%2Fevil")
-
-
-@pytest.fixture(autouse=True)
-def _collect_qt_leftovers(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Delete finished Qt objects after each Qt test, while no receiver thread runs."""
-    yield
-    if "qtbot" not in request.fixturenames:
-        return
-    app = QCoreApplication.instance()
-    if app is not None:
-        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-        app.processEvents()
-    gc.collect()
 
 
 @pytest.fixture

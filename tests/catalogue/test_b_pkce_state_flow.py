@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import hmac
 import secrets
 import threading
@@ -12,7 +11,6 @@ from urllib.parse import parse_qsl, quote, urljoin, urlsplit
 
 import pytest
 import requests
-from PySide6.QtCore import QCoreApplication, QEvent
 from pytestqt.qtbot import QtBot
 
 from kit_desktop.auth.callback import (
@@ -47,19 +45,6 @@ from tests.unit.test_loopback import CODE, EPHEMERAL, STATE, VALID, Waiter, send
 
 ATTACKER = "ATTACKER-" + secrets.token_urlsafe(12)
 XDG = ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME")
-
-
-@pytest.fixture(autouse=True)
-def _collect_qt_leftovers(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Delete finished Qt objects after each Qt test, while no receiver thread runs."""
-    yield
-    if "qtbot" not in request.fixturenames:
-        return
-    app = QCoreApplication.instance()
-    if app is not None:
-        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-        app.processEvents()
-    gc.collect()
 
 
 @pytest.fixture

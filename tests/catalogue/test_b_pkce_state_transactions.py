@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import os
 import socket
 import threading
@@ -11,7 +10,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QEvent, QSettings, Qt
+from PySide6.QtCore import QSettings, Qt
 from pytestqt.qtbot import QtBot
 
 from kit_desktop.auth.loopback import LoopbackReceiver
@@ -38,19 +37,6 @@ from tests.qt.test_session import (
 from tests.unit.test_loopback import CODE, EPHEMERAL, STATE, VALID, Waiter, holds_secret, send
 
 XDG = ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME")
-
-
-@pytest.fixture(autouse=True)
-def _collect_qt_leftovers(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Delete finished Qt objects after each Qt test, while no receiver thread runs."""
-    yield
-    if "qtbot" not in request.fixturenames:
-        return
-    app = QCoreApplication.instance()
-    if app is not None:
-        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-        app.processEvents()
-    gc.collect()
 
 
 @pytest.fixture
