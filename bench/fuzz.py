@@ -133,9 +133,21 @@ def section(runs: list[TargetRun], examples: int) -> str:
     for target, finding in findings:
         example = finding.example.replace("|", "\\|").replace("\n", " ")
         lines.append(f"- {target}, {finding.campaign}: `{finding.error}`; example `{example}`")
-    lines += ["", "Known bugs, kept out of the generators and pinned by strict xfail tests:", ""]
-    lines += [f"- {bug}" for bug in KNOWN_BUGS]
+    if KNOWN_BUGS:
+        header = "Known bugs, kept out of the generators and pinned by strict xfail tests:"
+        lines += ["", header, ""]
+        lines += [f"- {bug}" for bug in KNOWN_BUGS]
+    else:
+        lines += ["", FIXED_NOTE]
     return "\n".join(lines) + "\n"
+
+
+FIXED_NOTE = (
+    "No known bug remains. Earlier runs found six, all fixed, their inputs kept in the "
+    "generators: two in the API panel's header checks (a name ending in a newline; values "
+    "requests cannot send), four in the sandbox (deeply nested JSON and cursors answered "
+    "500; an unparsable request target and malformed request lines dropped unanswered)."
+)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
