@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -52,12 +51,11 @@ def _run(given: list[str]) -> int:
 
     from kit_desktop.config import load_settings
     from kit_desktop.errors import KitError
-    from kit_desktop.log import log_file, setup_logging
+    from kit_desktop.log import level_from_environment, log_file, setup_logging
 
     log = logging.getLogger(__name__)
     args = _parser().parse_args(given)
-    debug = os.environ.get("KIT_DEBUG", "").lower() in ("1", "true", "yes")
-    setup_logging(logging.DEBUG if debug else logging.INFO)
+    setup_logging(level_from_environment())
     try:
         settings = load_settings()
     except KitError as exc:

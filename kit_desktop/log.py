@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
 import re
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 
 from kit_desktop.paths import data_dir
@@ -76,6 +78,13 @@ class RedactingFilter(logging.Filter):
 def log_file() -> Path:
     """Return the app's log file path."""
     return data_dir() / "logs" / "kit-desktop.log"
+
+
+def level_from_environment(environ: Mapping[str, str] | None = None) -> int:
+    """Return DEBUG when ``KIT_DEBUG`` is 1, true or yes; INFO otherwise."""
+    env = os.environ if environ is None else environ
+    debug = env.get("KIT_DEBUG", "").strip().lower() in ("1", "true", "yes")
+    return logging.DEBUG if debug else logging.INFO
 
 
 def setup_logging(level: int = logging.INFO, *, to_file: bool = True) -> None:

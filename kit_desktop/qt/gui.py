@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Slot
+from PySide6.QtCore import QObject, Qt, Slot
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from kit_desktop import APP_NAME
 from kit_desktop.auth.browser import BrowserOpener, open_system_browser
 from kit_desktop.config import SANDBOX_CLIENT_ID, Settings
+from kit_desktop.qt.first_paint import AfterFirstPaint
 from kit_desktop.ui.main_window import MainWindow
 
 if TYPE_CHECKING:
@@ -27,8 +27,6 @@ if TYPE_CHECKING:
     from kit_desktop.ui.api_panel import ApiPanel
 
 log = logging.getLogger(__name__)
-
-BUILD_FALLBACK_MS = 1000
 
 
 class GuiApp(QObject):
@@ -71,18 +69,10 @@ class GuiApp(QObject):
 
         requests, keyring and the sandbox are imported only then, so the creator sees
         the window as early as a bare one. A window that never paints (minimised at
-        start) still gets its services after ``BUILD_FALLBACK_MS``.
+        start) still gets its services a second later.
         """
-        self.window.installEventFilter(self)
+        AfterFirstPaint(self.window, self.build)
         self.window.show()
-        QTimer.singleShot(BUILD_FALLBACK_MS, self.build)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
-        """Start building once the window has painted (the paint itself goes first)."""
-        if watched is self.window and event.type() == QEvent.Type.Paint:
-            self.window.removeEventFilter(self)
-            QTimer.singleShot(0, self.build)
-        return False
 
     @Slot()
     def build(self) -> None:
@@ -216,10 +206,9 @@ def finish_start(window: MainWindow, *, practice: bool) -> GuiApp | None:
     """
     from kit_desktop.config import load_settings
     from kit_desktop.errors import KitError
-    from kit_desktop.log import setup_logging
+    from kit_desktop.log import level_from_environment, setup_logging
 
-    debug = os.environ.get("KIT_DEBUG", "").lower() in ("1", "true", "yes")
-    setup_logging(logging.DEBUG if debug else logging.INFO)
+    setup_logging(level_from_environment())
     try:
         settings = load_settings()
     except KitError as exc:

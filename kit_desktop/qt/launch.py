@@ -9,47 +9,20 @@ the sandbox, keyring and requests.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication
 
 from kit_desktop import APP_NAME, __version__
 from kit_desktop.paths import resource_path
+from kit_desktop.qt.first_paint import AfterFirstPaint
 from kit_desktop.qt.single_instance import SingleInstance
 from kit_desktop.qt.startup_probe import StartupProbe, probe_settle_ms
 from kit_desktop.ui.main_window import MainWindow
 
 if TYPE_CHECKING:
     from kit_desktop.qt.gui import GuiApp
-
-#: A window that never paints (started minimised) is finished after this long anyway.
-FINISH_FALLBACK_MS = 1000
-
-
-class _AfterFirstPaint(QObject):
-    """Calls ``finish`` once, right after the window's first paint (or the fallback)."""
-
-    def __init__(self, window: MainWindow, finish: Callable[[], None]) -> None:
-        super().__init__(window)
-        self._finish = finish
-        self._done = False
-        window.installEventFilter(self)
-        QTimer.singleShot(FINISH_FALLBACK_MS, self._run)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
-        """Schedule ``finish`` behind the paint that is under way."""
-        if event.type() == QEvent.Type.Paint:
-            watched.removeEventFilter(self)
-            QTimer.singleShot(0, self._run)
-        return False
-
-    def _run(self) -> None:
-        if not self._done:
-            self._done = True
-            self._finish()
 
 
 def start_window(*, practice: bool) -> int:
@@ -81,7 +54,7 @@ def start_window(*, practice: bool) -> int:
             return
         started.append(gui)
 
-    _AfterFirstPaint(window, finish)
+    AfterFirstPaint(window, finish)
     window.show()
     settle_ms = probe_settle_ms()
     if settle_ms is not None:
