@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from kit_desktop import APP_NAME, __version__
+from kit_desktop.private_files import restrict_umask
 
 if TYPE_CHECKING:
     import argparse
@@ -36,8 +37,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     The window (no arguments, or only ``--sandbox``) takes a fast path that loads
     nothing but Qt and the window's frame before its first paint; everything else
-    goes through argparse.
+    goes through argparse. First of all the umask becomes 077, so every file the app,
+    Qt or a library creates is this account's alone (catalogue G75).
     """
+    restrict_umask()
     given = list(sys.argv[1:] if argv is None else argv)
     if given in ([], ["--sandbox"]):
         from kit_desktop.qt.launch import start_window

@@ -28,6 +28,21 @@ class ConfigError(KitError):
     default_message = "The app's settings are not valid. Check the Kit app settings."
 
 
+class RelayPageMissingError(ConfigError):
+    """Kit's endpoints are configured but no https relay page: Kit cannot reach the app.
+
+    Kit only accepts https Redirect URIs and Authorization URLs, so a build for real Kit
+    needs the publisher's relay page (``relay_url``). Nobody is sent to Kit without it.
+    """
+
+    default_message = (
+        "This copy of Kit Desktop is not finished: its publisher has not set the https relay "
+        "page Kit sends your answer to, so it cannot connect to Kit. Nothing was opened. "
+        "Please tell the publisher. (Publisher: set relay_url in resources/kit_app.toml or "
+        "KIT_RELAY_URL to your hosted relay page; see docs/publishing.md.)"
+    )
+
+
 # --- the sign-in flow -------------------------------------------------------------------
 
 
@@ -238,4 +253,38 @@ class WrongAttemptPasteError(PasteError):
     default_message = (
         "That address is from an earlier attempt. Use the browser tab this attempt opened, "
         "or click Cancel and connect again."
+    )
+
+
+# --- private files and names (catalogue G74-G75) ------------------------------------------
+
+
+class NotPrivateError(KitError):
+    """A folder or file the app keeps to this account is someone else's, or not what it seems.
+
+    Attributes:
+        path: The folder or file that was refused (as text, for messages and the log).
+    """
+
+    message_template = (
+        "Kit Desktop keeps its files where only your account can read them, but {path} "
+        "belongs to another account on this computer (or points somewhere else), so Kit "
+        "Desktop did not use it. Ask whoever looks after this computer to remove it, then "
+        "start Kit Desktop again."
+    )
+
+    def __init__(self, path: object, *, detail: str = "") -> None:
+        self.path = str(path)
+        super().__init__(self.message_template.format(path=self.path), detail=detail)
+
+
+class NameTakenError(NotPrivateError):
+    """Another account holds the name the single-instance check uses; the app runs anyway."""
+
+    message_template = (
+        "Another account on this computer has taken the name Kit Desktop uses to make sure "
+        "only one copy runs ({path}). Kit Desktop will start anyway, but opening it again "
+        "will start a second copy instead of bringing this window forward. To fix it, ask "
+        "whoever looks after this computer to remove {path}; restarting the computer "
+        "usually clears it too."
     )

@@ -1,16 +1,21 @@
-"""Logging: a rotating file in the app data folder and a filter that redacts secrets."""
+"""Logging: a private rotating file in the app data folder, and a filter that redacts secrets."""
 
 from __future__ import annotations
 
+import io
 import logging
 import logging.handlers
 import os
 import re
+import sys
 import threading
 from collections.abc import Mapping
 from pathlib import Path
+from typing import cast
 
-from kit_desktop.paths import data_dir
+from kit_desktop.errors import NotPrivateError
+from kit_desktop.paths import data_dir, private_data_dir
+from kit_desktop.private_files import private_dir, private_opener, tighten_file
 
 REDACTED = "[redacted]"
 _SECRET_PARAMS = (
@@ -87,19 +92,57 @@ def level_from_environment(environ: Mapping[str, str] | None = None) -> int:
     return logging.DEBUG if debug else logging.INFO
 
 
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """A rotating log whose every file (the current one and each new one) is 0600.
+
+    Rotation renames the current file, so the rotated ones keep its 0600; files an older
+    version left readable are tightened when the handler is made.
+    """
+
+    def __init__(self, path: Path, *, max_bytes: int = 1_000_000, backup_count: int = 3) -> None:
+        for old in (path, *(Path(f"{path}.{n}") for n in range(1, backup_count + 1))):
+            tighten_file(old)
+        super().__init__(path, maxBytes=max_bytes, backupCount=backup_count, encoding="utf-8")
+
+    def _open(self) -> io.TextIOWrapper:
+        stream = open(  # noqa: SIM115 - the handler owns and closes the stream
+            self.baseFilename,
+            self.mode,
+            encoding=self.encoding,
+            errors=self.errors,
+            opener=private_opener,
+        )
+        return cast(io.TextIOWrapper, stream)
+
+
 def setup_logging(level: int = logging.INFO, *, to_file: bool = True) -> None:
-    """Configure the ``kit_desktop`` logger once, with redaction on every handler."""
+    """Configure the ``kit_desktop`` logger once, with redaction on every handler.
+
+    The file lives in a 0700 folder of the 0700 data folder. When that cannot be (a full
+    disk, a folder owned by another account), the log goes to stderr and says why.
+    """
     logger = logging.getLogger("kit_desktop")
     if getattr(logger, "_kit_configured", False):
         return
     logger.setLevel(level)
+    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    problem = ""
+    handler: logging.Handler | None = None
     if to_file:
         path = log_file()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handler: logging.Handler = logging.handlers.RotatingFileHandler(
-            path, maxBytes=1_000_000, backupCount=3, encoding="utf-8"
-        )
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        try:
+            private_data_dir()
+            private_dir(path.parent, parents=False)
+            handler = PrivateRotatingFileHandler(path)
+        except NotPrivateError as exc:
+            problem = f"{exc.user_message} ({exc.detail})"
+        except OSError as exc:
+            problem = f"the log file {path} could not be opened: {exc.strerror}"
+        if handler is None:
+            handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(formatter)
         handler.addFilter(RedactingFilter())
         logger.addHandler(handler)
     logger._kit_configured = True  # type: ignore[attr-defined]
+    if problem:
+        logger.warning("logging to stderr instead of a file: %s", problem)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from kit_desktop.config import is_loopback_host
+from kit_desktop.private_files import child_umask
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +47,10 @@ def original_environment() -> dict[str, str]:
 def open_system_browser(url: str) -> bool:
     """Open ``url`` in the user's browser; return whether a browser was started.
 
-    When frozen on Linux, ``xdg-open`` runs with the original environment so it does not
-    load the bundle's libraries. Elsewhere Python's :mod:`webbrowser` is used (it honours
-    ``BROWSER``). Never through a shell.
+    When frozen on Linux, ``xdg-open`` runs with the original environment (so it does not
+    load the bundle's libraries) and the umask the app started with (so a browser it
+    starts saves downloads as the creator expects). Elsewhere Python's :mod:`webbrowser`
+    is used (it honours ``BROWSER``; it cannot be given a umask). Never through a shell.
     """
     if not safe_to_open(url):
         log.warning("refused to open an unsafe authorization URL")
@@ -63,6 +65,7 @@ def open_system_browser(url: str) -> bool:
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
                 start_new_session=True,
+                umask=child_umask(),  # the creator's own, not the app's private 077
             )
         except OSError:
             log.warning("xdg-open could not be started")

@@ -4,15 +4,17 @@ Kit rotates refresh tokens: if two processes (the window and a ``kit-desktop ref
 in a terminal, say) refreshed with the same refresh token, the second would be refused
 and could end up disconnected. :class:`ProcessLock` is an OS file lock (``fcntl.flock``
 on Linux and macOS, ``msvcrt.locking`` on Windows) on a per-profile file in the app's
-data folder; the OS releases it if the holder dies. :class:`TokenManager` takes it
-around every network refresh and re-reads the store inside it, so the second process
-finds the first one's new tokens and uses them instead of refreshing again.
+data folder (0600, in a 0700 folder); the OS releases it if the holder dies.
+:class:`TokenManager` takes it around every network refresh and re-reads the store
+inside it, so the second process finds the first one's new tokens and uses them instead
+of refreshing again.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sys
 import time
 import zlib
@@ -20,7 +22,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+from kit_desktop.errors import NotPrivateError
 from kit_desktop.paths import data_dir
+from kit_desktop.private_files import open_private, private_dir
 
 _log = logging.getLogger(__name__)
 
@@ -65,8 +69,11 @@ class ProcessLock:
 
     def _open(self) -> IO[bytes] | None:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            return open(self.path, "a+b")
+            private_dir(self.path.parent)
+            return os.fdopen(open_private(self.path, os.O_RDWR | os.O_APPEND), "a+b")
+        except NotPrivateError as exc:
+            _log.warning("refresh lock unavailable (%s); refreshing without it", exc.detail)
+            return None
         except OSError as exc:
             _log.warning("refresh lock unavailable (%s); refreshing without it", exc.strerror)
             return None
