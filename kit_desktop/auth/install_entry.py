@@ -19,7 +19,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from urllib.parse import urlsplit
 
 from kit_desktop import APP_NAME
 from kit_desktop.auth import pages as _pages
@@ -28,18 +27,27 @@ from kit_desktop.auth.callback import CallbackRejected, parse_query
 from kit_desktop.auth.loopback import bind_first, parse_redirect_uri
 from kit_desktop.auth.loopback_http import REQUEST_TIMEOUT, HttpRequest, Reply
 from kit_desktop.auth.pages import Page, PageRenderer
+from kit_desktop.auth.return_address import (
+    APP_PAGE_PREFIX,
+    MAX_REDIRECT_LENGTH,
+    InstallRefusedError,
+    check_install_redirect,
+)
 from kit_desktop.config import INSTALL_PATH
 
-__all__ = ["INSTALL_WAIT", "InstallEntry", "InstallRefusedError", "check_install_redirect"]
+__all__ = [
+    "APP_PAGE_PREFIX",
+    "INSTALL_WAIT",
+    "MAX_REDIRECT_LENGTH",
+    "InstallEntry",
+    "InstallRefusedError",
+    "check_install_redirect",
+]
 
 _log = logging.getLogger(__name__)
 
 #: Seconds the browser's request waits for the app to start the attempt.
 INSTALL_WAIT = 10.0
-#: Longest ``redirect`` accepted.
-MAX_REDIRECT_LENGTH = 2048
-#: Kit's app pages live under this path.
-APP_PAGE_PREFIX = "/apps/"
 
 NOT_FROM_KIT = Page(
     400,
@@ -67,57 +75,6 @@ def _could_not_start(back_to: str) -> Page:
         "error",
         (back_to, _pages.BACK_TO_KIT),
     )
-
-
-class InstallRefusedError(ValueError):
-    """A ``redirect`` that is not Kit's app page (never followed).
-
-    Attributes:
-        reason: A fixed, value-free phrase for the log.
-    """
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-def check_install_redirect(
-    value: str, app_hosts: Sequence[str], *, extra_origins: Sequence[str] = ()
-) -> str:
-    """Return ``value`` if it is Kit's app page, where an install may send the browser back.
-
-    Args:
-        value: The decoded ``redirect`` parameter.
-        app_hosts: Allowed hosts (exact, case-insensitive); only ``https`` on port 443.
-        extra_origins: Exact origins also allowed whatever their scheme, for the built-in
-            sandbox's App Store (``http://127.0.0.1:PORT``).
-
-    Raises:
-        InstallRefusedError: Anything else: another scheme or host, credentials, another
-            port, a path outside ``/apps/``, a fragment, control characters or backslashes.
-    """
-    if not value or len(value) > MAX_REDIRECT_LENGTH:
-        raise InstallRefusedError("missing or oversized redirect")
-    if not value.isascii() or not value.isprintable() or any(ch in value for ch in " \\"):
-        raise InstallRefusedError("redirect has unsafe characters")
-    parts = urlsplit(value)
-    try:
-        port = parts.port
-    except ValueError:
-        raise InstallRefusedError("redirect has a bad port") from None
-    if parts.username is not None or parts.password is not None or parts.fragment:
-        raise InstallRefusedError("redirect has credentials or a fragment")
-    if not parts.path.startswith(APP_PAGE_PREFIX) or "/../" in parts.path:
-        raise InstallRefusedError("redirect is not an app page")
-    origin = f"{parts.scheme}://{parts.netloc}".lower()
-    if origin in {extra.lower().rstrip("/") for extra in extra_origins}:
-        return value
-    host = (parts.hostname or "").lower()
-    if parts.scheme != "https" or host not in {h.lower() for h in app_hosts}:
-        raise InstallRefusedError("redirect is not on Kit's app host")
-    if port not in (None, 443):
-        raise InstallRefusedError("redirect uses another port")
-    return value
 
 
 class InstallEntry:

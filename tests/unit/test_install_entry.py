@@ -22,16 +22,19 @@ AUTHORIZE = "https://api.kit.com/v4/oauth/authorize?client_id=abc&state=xyz"
 
 
 @pytest.mark.parametrize(
-    "value",
+    ("value", "resolved"),
     [
-        "https://app.kit.com/apps/123?success=true",
-        "https://app.kit.com/apps/1",
-        "https://APP.KIT.COM/apps/9",
-        "https://app.kit.com:443/apps/9",
+        ("https://app.kit.com/apps/123?success=true", "https://app.kit.com/apps/123?success=true"),
+        ("https://app.kit.com/apps/1", "https://app.kit.com/apps/1"),
+        ("https://app.kit.com/apps", "https://app.kit.com/apps"),
+        ("https://APP.KIT.COM/apps/9", "https://app.kit.com/apps/9"),
+        ("https://app.kit.com:443/apps/9", "https://app.kit.com/apps/9"),
     ],
 )
-def test_kits_app_pages_are_accepted(value: str) -> None:
-    assert check_install_redirect(value, HOSTS) == value
+def test_kits_app_pages_are_accepted_as_the_browser_resolves_them(
+    value: str, resolved: str
+) -> None:
+    assert check_install_redirect(value, HOSTS) == resolved
 
 
 @pytest.mark.parametrize(
@@ -46,6 +49,8 @@ def test_kits_app_pages_are_accepted(value: str) -> None:
         "https://app.kit.com:8443/apps/1",
         "https://app.kit.com/other",
         "https://app.kit.com/apps/../settings",
+        "https://app.kit.com/apps/%2e%2e/settings",
+        "https://app.kit.com/appsX",
         "https://app.kit.com/apps/1#frag",
         "//evil.example/apps/1",
         "/apps/1",
