@@ -23,6 +23,7 @@ from kit_desktop.errors import (
     ReconnectNeededError,
 )
 from kit_desktop.sandbox import SandboxServer
+from kit_desktop.sandbox.practice import start_practice
 from kit_desktop.services import Services, build_services
 
 log = logging.getLogger(__name__)
@@ -226,8 +227,11 @@ def _local(stamp: float | None) -> str:
 def run_cli(args: argparse.Namespace, settings: Settings) -> int:
     """Run a CLI command with ``settings`` (starting an in-process sandbox when asked)."""
     if getattr(args, "sandbox", False) or settings.practice_mode:
-        with SandboxServer(loopback_any_port=True) as sandbox:
-            return Cli(settings.with_sandbox(sandbox.base_url), sandbox=sandbox).run(args)
+        sandbox, practice = start_practice(settings)
+        try:
+            return Cli(practice, sandbox=sandbox).run(args)
+        finally:
+            sandbox.stop()
     return Cli(settings).run(args)
 
 

@@ -38,6 +38,13 @@ SANDBOX_CLIENT_ID = "kit-desktop-practice-0000000000000000000000"
 SANDBOX_APP_NAME = "Kit Desktop (practice)"
 
 TokenBody = Literal["form", "json"]
+#: How Kit's answer reaches the app: ``auto`` picks the relay for Kit's own endpoints (Kit
+#: only accepts https addresses) and direct loopback for other servers; ``relay`` and
+#: ``direct`` force one (``direct`` for Kit only should Kit ever accept loopback addresses).
+Route = Literal["auto", "relay", "direct"]
+ROUTES: tuple[Route, ...] = ("auto", "relay", "direct")
+#: Kit's own domains: endpoints here are real Kit, which accepts only https redirects.
+KIT_DOMAINS = ("kit.com", "convertkit.com")
 
 
 @dataclass(frozen=True)
@@ -60,6 +67,8 @@ class Settings:
         app_hosts: Hosts an App Store install may send the browser back to (https only).
         issuer: The authorization server's issuer; a callback naming another ``iss`` is
             refused (RFC 9207). A callback without ``iss`` is accepted.
+        route: How Kit's answer reaches the app (see :data:`Route`); read
+            :attr:`uses_relay` and :attr:`relay_missing` rather than this.
     """
 
     client_id: str | None = None
@@ -74,6 +83,40 @@ class Settings:
     relay_url: str | None = None
     app_hosts: tuple[str, ...] = KIT_APP_HOSTS
     issuer: str = KIT_ISSUER
+    route: Route = "auto"
+
+    @property
+    def targets_kit(self) -> bool:
+        """Whether the authorization or token endpoint is on Kit's own domains."""
+        return any(
+            is_kit_host(urlsplit(url).hostname) for url in (self.authorize_url, self.token_url)
+        )
+
+    @property
+    def uses_relay(self) -> bool:
+        """Whether Kit is sent the https relay page rather than a loopback address.
+
+        ``direct`` never does; ``relay`` always does; ``auto`` does when a relay page is
+        set or the endpoints are Kit's (which accepts only https Redirect URIs).
+        """
+        if self.route == "direct":
+            return False
+        return self.route == "relay" or self.relay_url is not None or self.targets_kit
+
+    @property
+    def relay_missing(self) -> bool:
+        """Whether the relay route is needed but no relay page is configured."""
+        return self.uses_relay and self.relay_url is None
+
+    @property
+    def route_summary(self) -> str:
+        """One line for diagnostics: the route in use and why."""
+        if not self.uses_relay:
+            forced = ' (set by route = "direct")' if self.route == "direct" else ""
+            return f"direct loopback{forced}"
+        if self.relay_url is None:
+            return "relay, but no relay page is set (relay_url / KIT_RELAY_URL): cannot connect"
+        return f"relay through {self.relay_url}"
 
     @property
     def install_entry_url(self) -> str:
@@ -113,6 +156,7 @@ _ENV_KEYS = {
     "KIT_RELAY_URL": "relay_url",
     "KIT_APP_HOSTS": "app_hosts",
     "KIT_ISSUER": "issuer",
+    "KIT_ROUTE": "route",
 }
 _URL_FIELDS = ("authorize_url", "token_url", "revoke_url", "api_url", "relay_url", "issuer")
 _LIST_FIELDS = ("redirect_uris", "app_hosts")
@@ -171,7 +215,7 @@ def _split_uris(raw: str) -> tuple[str, ...]:
 
 
 def _validated(values: dict[str, object]) -> Settings:
-    for field in (*_URL_FIELDS, "client_id", "scope", "tenant_name", "token_body"):
+    for field in (*_URL_FIELDS, "client_id", "scope", "tenant_name", "token_body", "route"):
         if field in values and not isinstance(values[field], str):
             raise ConfigError(f"The setting {field} must be text.")
     for field in _URL_FIELDS:
@@ -191,6 +235,8 @@ def _validated(values: dict[str, object]) -> Settings:
         _check_relay(str(values["relay_url"]), values.get("redirect_uris", DEFAULT_REDIRECT_URIS))
     if values.get("token_body", "form") not in ("form", "json"):
         raise ConfigError("The setting token_body must be 'form' or 'json'.")
+    if values.get("route", "auto") not in ROUTES:
+        raise ConfigError("The setting route must be 'auto', 'relay' or 'direct'.")
     return Settings(**values)  # type: ignore[arg-type]
 
 
@@ -212,6 +258,12 @@ def _check_relay(url: str, redirect_uris: object) -> None:
                 f"With a relay page, every redirect URI must end in {RELAY_CALLBACK_PATH}, "
                 f"as the page forwards there (not {uri!r})."
             )
+
+
+def is_kit_host(host: str | None) -> bool:
+    """Whether ``host`` is on one of Kit's own domains (``api.kit.com``, ``app.kit.com``...)."""
+    name = (host or "").lower().rstrip(".")
+    return any(name == domain or name.endswith("." + domain) for domain in KIT_DOMAINS)
 
 
 def is_loopback_host(host: str | None) -> bool:

@@ -10,7 +10,12 @@ from kit_desktop.auth.loopback import DEFAULT_TIMEOUT, LoopbackReceiver
 from kit_desktop.auth.oauth import AuthorizationAttempt
 from kit_desktop.auth.pkce import new_state
 from kit_desktop.auth.tokenset import TokenSet
-from kit_desktop.errors import KitError, NotConnectedError, ReconnectNeededError
+from kit_desktop.errors import (
+    KitError,
+    NotConnectedError,
+    ReconnectNeededError,
+    RelayPageMissingError,
+)
 from kit_desktop.sandbox import SandboxServer
 from kit_desktop.services import Services
 from kit_desktop.status import StorageInfo
@@ -84,7 +89,9 @@ class Connection:
             KitError: No redirect URI could be bound (``PortInUseError``, ``LoopbackError``).
         """
         settings = self.services.settings
-        relay = settings.relay_url
+        if settings.relay_missing:
+            raise RelayPageMissingError(detail=settings.route_summary)
+        relay = settings.relay_url if settings.uses_relay else None
         receiver = LoopbackReceiver(
             settings.redirect_uris,
             new_state(),
@@ -99,6 +106,8 @@ class Connection:
         except BaseException:
             receiver.close()
             raise
+        if self.sandbox is not None:  # the practice relay page learns the port, as if baked
+            self.sandbox.relay.note_app_port(receiver.port)
         return receiver, attempt
 
     def exchange(self, code: str, attempt: AuthorizationAttempt) -> TokenSet:

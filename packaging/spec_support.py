@@ -70,7 +70,6 @@ BUNDLE_EXCLUSIONS: tuple[tuple[str, str], ...] = (
     ("resources/icons/*.ico", "built into the Windows executable, never read at run time"),
     ("resources/icons/*.icns", "built into the macOS bundle, never read at run time"),
     ("resources/icons/*.svg", "the source of the icons; the window uses the PNG"),
-    ("resources/relay/*", "the publisher hosts the relay page on their own https site"),
 )
 
 

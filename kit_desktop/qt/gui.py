@@ -84,18 +84,13 @@ class GuiApp(QObject):
         from kit_desktop.qt.api_requests import ApiRequests
         from kit_desktop.qt.installs import start_install_listener
         from kit_desktop.qt.session import KitSession
-        from kit_desktop.sandbox import SandboxServer
+        from kit_desktop.sandbox.practice import start_practice
         from kit_desktop.services import build_services
 
         settings = self.settings
         sandbox: SandboxServer | None = None
         if self.practice:
-            client_id = self.sandbox_client_id
-            registered = (*settings.redirect_uris, *filter(None, [settings.relay_url]))
-            sandbox = SandboxServer(
-                loopback_any_port=True, client_id=client_id, redirect_uris=registered
-            ).start()
-            settings = settings.with_sandbox(sandbox.base_url, client_id)
+            sandbox, settings = start_practice(settings, self.sandbox_client_id)
             self.sandbox = sandbox
         services = build_services(settings, backend=self.backend)
         session = KitSession(
@@ -134,7 +129,9 @@ class GuiApp(QObject):
             parent=self,
         )
         if sandbox is not None and self.installs is not None:
-            sandbox.authorization_url = settings.relay_url or self.installs.url
+            sandbox.relay.note_app_port(self.installs.port, install=True)
+            if not settings.uses_relay:
+                sandbox.authorization_url = self.installs.url
             log.info("practice App Store: %s", sandbox.app_store_url)
         window.show_view(session.view)
         session.start()

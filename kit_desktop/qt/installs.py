@@ -89,6 +89,11 @@ class InstallListener(QThread):
         """The install entry's address."""
         return self._entry.url
 
+    @property
+    def port(self) -> int:
+        """The port the install entry listens on."""
+        return self._entry.port
+
     def run(self) -> None:
         """Serve until stopped; always free the port."""
         try:

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from kit_desktop.config import DEFAULT_REDIRECT_URIS, SANDBOX_CLIENT_ID
+from kit_desktop.sandbox.relay_host import RELAY_PATH
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -21,9 +22,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--token-lifetime",
         type=int,
-        default=7200,
+        default=None,
         metavar="SECONDS",
-        help="access token lifetime in seconds (default 7200)",
+        help="access token lifetime in seconds for both grants (default: Kit's, 172800 "
+        "from a code exchange and 7200 from a refresh)",
     )
     parser.add_argument(
         "--client-id", default=SANDBOX_CLIENT_ID, help=f"registered client ID ({SANDBOX_CLIENT_ID})"
@@ -35,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="URI",
         help="registered redirect URI (repeatable; default: "
         + ", ".join(DEFAULT_REDIRECT_URIS)
-        + ")",
+        + "; with --strict-https, the sandbox's own relay page)",
     )
     parser.add_argument(
         "--loopback-any-port",
@@ -49,7 +51,22 @@ def _parser() -> argparse.ArgumentParser:
         "--authorization-url",
         metavar="URL",
         help="the app's Authorization URL: the App Store's Install (/apps) opens it with a "
-        "redirect parameter (default: none)",
+        "redirect parameter (default: none; with --strict-https, the sandbox's relay page)",
+    )
+    parser.add_argument(
+        "--strict-https",
+        action="store_true",
+        help="like Kit's app settings, refuse plain-http Redirect URIs and Authorization URLs "
+        "except this sandbox's own address, which stands in for the publisher's https site "
+        f"(its relay page is served at {RELAY_PATH})",
+    )
+    parser.add_argument(
+        "--install-redirect",
+        choices=("app-page", "bare"),
+        default="app-page",
+        help="the redirect an App Store install sends: Kit's app page "
+        "(/apps/<id>?success=true, the default) or the bare App Store (/apps); Kit's docs "
+        "show both",
     )
     return parser
 
@@ -60,7 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not 0 <= args.port <= 65535:
         print(f"The port must be between 0 and 65535, not {args.port}.", file=sys.stderr)
         return 2
-    if args.token_lifetime < 1:
+    if args.token_lifetime is not None and args.token_lifetime < 1:
         print("The token lifetime must be at least 1 second.", file=sys.stderr)
         return 2
     from kit_desktop.sandbox.appstore import check_authorization_url
@@ -68,20 +85,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         check_authorization_url(args.authorization_url)
-    except ValueError as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    try:
         server = SandboxServer(
             port=args.port,
             client_id=args.client_id,
-            redirect_uris=args.redirect_uris or DEFAULT_REDIRECT_URIS,
+            redirect_uris=args.redirect_uris,
             auto_approve=args.auto_approve,
             token_lifetime=args.token_lifetime,
             loopback_any_port=args.loopback_any_port,
             rate_limit=args.rate_limit,
             authorization_url=args.authorization_url,
+            strict_https=args.strict_https,
+            install_redirect="bare" if args.install_redirect == "bare" else "app_page",
         )
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     except OSError as exc:
         print(f"The sandbox could not listen on port {args.port}: {exc.strerror}.", file=sys.stderr)
         return 1
@@ -89,10 +107,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         f"client_id={args.client_id} redirect_uris="
         + ",".join(server.app.redirect_uris)
-        + (" (auto-approve)" if args.auto_approve else ""),
+        + (" (auto-approve)" if args.auto_approve else "")
+        + (" (strict https)" if args.strict_https else ""),
         file=sys.stderr,
         flush=True,
     )
+    print(f"Relay page: {server.relay_url}", file=sys.stderr, flush=True)
     print(
         f"App Store: {server.app_store_url} authorization_url="
         + (server.authorization_url or "(none)"),

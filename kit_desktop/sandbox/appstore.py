@@ -4,9 +4,11 @@ A creator clicks Install; Kit opens the app's Authorization URL with a ``redirec
 parameter; the app runs the OAuth PKCE flow and then sends the browser back to ``redirect``,
 where Kit's app page shows the app as installed. The routes:
 
-- ``GET /apps``: the App Store, listing the sandbox app with an Install link.
+- ``GET /apps``: the App Store, listing the sandbox app with an Install link (and
+  "Installed" once it is).
 - ``GET /apps/<app_id>/install``: record that an install started, then redirect to the
-  Authorization URL with ``redirect=<base_url>/apps/<app_id>?success=true``.
+  Authorization URL with ``redirect=<base_url>/apps/<app_id>?success=true``, or with the
+  bare ``redirect=<base_url>/apps`` (Kit's docs show both forms; ``redirect_form``).
 - ``GET /apps/<app_id>``: the app's page; "Installed" only with ``success=true`` after the
   app exchanged a code for tokens since the install started.
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from html import escape
+from typing import Literal
 from urllib.parse import quote, urlsplit
 
 from kit_desktop.sandbox import pages
@@ -23,6 +26,10 @@ from kit_desktop.sandbox.messages import BadRequest, Request, Response, add_quer
 from kit_desktop.sandbox.oauth import OAuthServer, SandboxApp
 
 APPS_PATH = "/apps"
+#: The ``redirect`` an install sends: Kit's app page (``/apps/<id>?success=true``, PKCE-DOC
+#: and the app-details docs) or the bare App Store (``/apps``, the authentication docs).
+RedirectForm = Literal["app_page", "bare"]
+REDIRECT_FORMS: tuple[RedirectForm, ...] = ("app_page", "bare")
 
 
 def app_id_for(client_id: str) -> str:
@@ -66,14 +73,23 @@ class AppStore:
         oauth: The OAuth server, asked when the app last exchanged a code; its clock
             timestamps installs too.
         authorization_url: The app's Authorization URL (``None``: not configured yet).
+        redirect_form: Which of Kit's two ``redirect`` forms an install sends.
 
     Raises:
         ValueError: ``authorization_url`` is not a valid Authorization URL.
     """
 
     def __init__(
-        self, app: SandboxApp, oauth: OAuthServer, *, authorization_url: str | None = None
+        self,
+        app: SandboxApp,
+        oauth: OAuthServer,
+        *,
+        authorization_url: str | None = None,
+        redirect_form: RedirectForm = "app_page",
     ) -> None:
+        if redirect_form not in REDIRECT_FORMS:
+            raise ValueError(f"redirect_form must be one of {REDIRECT_FORMS}")
+        self.redirect_form = redirect_form
         self.app = app
         self.app_id = app_id_for(app.client_id)
         self._oauth = oauth
@@ -115,7 +131,8 @@ class AppStore:
             return Response.html(405, pages.error_page("Not allowed", "Use GET here."))
         rest = request.path[len(APPS_PATH) :].strip("/")
         if not rest:
-            return Response.html(200, store_page(self.app.name, self.app_id))
+            installed = self.is_installed(self.app_id)
+            return Response.html(200, store_page(self.app.name, self.app_id, installed=installed))
         app_id, _, action = rest.partition("/")
         if app_id != self.app_id or action not in ("", "install"):
             return Response.html(
@@ -144,7 +161,11 @@ class AppStore:
             )
         with self._lock:
             self._install_started[self.app_id] = self._oauth.clock()
-        back = f"{base_url}{APPS_PATH}/{self.app_id}?success=true"
+        back = (
+            f"{base_url}{APPS_PATH}"
+            if self.redirect_form == "bare"
+            else f"{base_url}{APPS_PATH}/{self.app_id}?success=true"
+        )
         response = Response.redirect(add_query(authorization_url, {"redirect": back}))
         response.headers["Referrer-Policy"] = "no-referrer"
         return response
@@ -155,20 +176,22 @@ def _install_link(app_id: str) -> str:
     return f'<a class="button" id="install" href="{escape(href)}">Install</a>'
 
 
-def store_page(app_name: str, app_id: str) -> str:
+def store_page(app_name: str, app_id: str, *, installed: bool = False) -> str:
     """Return the App Store page listing the app with an Install link.
 
     Args:
         app_name: The app's name (escaped here).
         app_id: The app's App Store id.
+        installed: The app finished its install flow ("Installed" is shown beside it).
     """
     page_href = escape(f"{APPS_PATH}/{quote(app_id, safe='')}")
+    badge = ' <span id="installed">Installed</span>' if installed else ""
     return pages.page(
         "App Store - Kit",
         "<h1>App Store</h1>"
         "<p>Apps connect to your Kit account through OAuth. Installing one opens the app, "
         "which asks you to allow access and then brings you back here.</p>"
-        f'<ul><li><a href="{page_href}"><strong>{escape(app_name)}</strong></a>'
+        f'<ul><li><a href="{page_href}"><strong>{escape(app_name)}</strong></a>{badge}'
         f'<div class="actions">{_install_link(app_id)}</div></li></ul>',
     )
 

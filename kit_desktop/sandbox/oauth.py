@@ -19,6 +19,10 @@ from kit_desktop.sandbox.messages import BadRequest, Request, Response, add_quer
 
 CODE_LIFETIME = 600.0
 CONSENT_LIFETIME = 600.0
+#: Kit's access-token lifetimes (PKCE-DOC examples): 48 h from a code exchange, 2 h from
+#: a refresh.
+EXCHANGE_TOKEN_LIFETIME = 172_800
+REFRESH_TOKEN_LIFETIME = 7_200
 SCOPES = frozenset({"public", "read", "write"})
 _VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
 _CHALLENGE = re.compile(r"[A-Za-z0-9\-_]{43}")
@@ -82,7 +86,8 @@ class OAuthServer:
 
     Args:
         apps: The registered apps.
-        token_lifetime: Access token lifetime (``expires_in``) in seconds.
+        token_lifetime: Access token lifetime (``expires_in``) in seconds, for both grants;
+            ``None`` gives Kit's: 172800 from a code exchange, 7200 from a refresh.
         auto_approve: Skip the consent page and approve at once.
         loopback_any_port: Match loopback redirect URIs on any port (RFC 8252 section 7.3).
         rotate_refresh_tokens: Issue a new refresh token on every refresh; the old one stops
@@ -95,7 +100,7 @@ class OAuthServer:
         self,
         apps: Iterable[SandboxApp],
         *,
-        token_lifetime: int = 7200,
+        token_lifetime: int | None = None,
         auto_approve: bool = False,
         loopback_any_port: bool = False,
         rotate_refresh_tokens: bool = True,
@@ -103,7 +108,8 @@ class OAuthServer:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.apps = {app.client_id: app for app in apps}
-        self.token_lifetime = token_lifetime
+        self.exchange_lifetime = token_lifetime or EXCHANGE_TOKEN_LIFETIME
+        self.refresh_lifetime = token_lifetime or REFRESH_TOKEN_LIFETIME
         self.auto_approve = auto_approve
         self.loopback_any_port = loopback_any_port
         self.rotate_refresh_tokens = rotate_refresh_tokens
@@ -246,7 +252,7 @@ class OAuthServer:
                 or not hmac.compare_digest(code_challenge(verifier), auth.challenge)
             ):
                 return _invalid_grant()
-            grant = self._issue(client_id, auth.scope, auth.tenant_name)
+            grant = self._issue(client_id, auth.scope, auth.tenant_name, self.exchange_lifetime)
             code.grant = grant
             self._code_exchanged_at[client_id] = self.clock()
         return _token_response(grant)
@@ -261,7 +267,9 @@ class OAuthServer:
             old = self._refresh_tokens.get(token)
             if old is None or old.revoked or old.refresh_used or old.client_id != client_id:
                 return _invalid_grant()
-            new = self._issue(client_id, old.scope, old.tenant_name, reuse_refresh=old)
+            new = self._issue(
+                client_id, old.scope, old.tenant_name, self.refresh_lifetime, reuse_refresh=old
+            )
             if self.rotate_refresh_tokens:
                 old.refresh_used = True
             if self.revoke_access_on_refresh:
@@ -269,7 +277,12 @@ class OAuthServer:
         return _token_response(new)
 
     def _issue(
-        self, client_id: str, scope: str, tenant: str | None, reuse_refresh: _Grant | None = None
+        self,
+        client_id: str,
+        scope: str,
+        tenant: str | None,
+        lifetime: int,
+        reuse_refresh: _Grant | None = None,
     ) -> _Grant:
         now = self.clock()
         refresh = (
@@ -284,7 +297,7 @@ class OAuthServer:
             scope=scope,
             tenant_name=tenant,
             created_at=int(now),
-            expires_at=now + self.token_lifetime,
+            expires_at=now + lifetime,
         )
         self._access_tokens[grant.access_token] = grant
         self._refresh_tokens[grant.refresh_token] = grant
@@ -341,7 +354,7 @@ class OAuthServer:
             scope=scope,
             tenant_name=None,
             created_at=int(now),
-            expires_at=expires_at if expires_at is not None else now + self.token_lifetime,
+            expires_at=expires_at if expires_at is not None else now + self.refresh_lifetime,
         )
         with self._lock:
             self._access_tokens.setdefault(access_token, grant)

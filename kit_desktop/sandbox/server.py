@@ -6,7 +6,7 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from email.utils import formatdate
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,14 +14,20 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
-from kit_desktop.config import DEFAULT_REDIRECT_URIS, SANDBOX_APP_NAME, SANDBOX_CLIENT_ID
+from kit_desktop.config import (
+    DEFAULT_REDIRECT_URIS,
+    KIT_APP_HOSTS,
+    SANDBOX_APP_NAME,
+    SANDBOX_CLIENT_ID,
+)
 from kit_desktop.sandbox import pages
 from kit_desktop.sandbox.api import RATE_LIMIT, KitApi
-from kit_desktop.sandbox.appstore import APPS_PATH, AppStore
+from kit_desktop.sandbox.appstore import APPS_PATH, AppStore, RedirectForm
 from kit_desktop.sandbox.data import build_dataset
 from kit_desktop.sandbox.faults import Fault, FaultTable
 from kit_desktop.sandbox.messages import BadRequest, Request, Response, parse_form
 from kit_desktop.sandbox.oauth import OAuthServer, SandboxApp
+from kit_desktop.sandbox.relay_host import RELAY_PATH, RelayHost, check_secure_url
 
 log = logging.getLogger(__name__)
 
@@ -43,25 +49,38 @@ class SandboxServer:
 
     Use it as a context manager or call :meth:`start` and :meth:`stop`. Fault knobs live in
     :attr:`faults`; the OAuth state in :attr:`oauth`; the API in :attr:`api`; the App Store
-    (``/apps``, Kit's install flow) in :attr:`store`.
+    (``/apps``, Kit's install flow) in :attr:`store`; the relay page it hosts as the
+    stand-in for the publisher's https site (:attr:`relay_url`) in :attr:`relay`.
 
     Args:
         port: The port to listen on (0 picks a free one).
         client_id: The registered sandbox app's client ID.
-        redirect_uris: The registered app's redirect URIs (exact match).
+        redirect_uris: The registered app's redirect URIs (exact match). Default: the app's
+            loopback addresses, or with ``strict_https`` the sandbox's own relay page.
         app_name: The app name shown on the consent page.
         auto_approve: Skip the consent page.
-        token_lifetime: Access token lifetime in seconds.
+        token_lifetime: Access token lifetime in seconds for both grants; ``None`` gives
+            Kit's (172800 s from a code exchange, 7200 s from a refresh).
         loopback_any_port: Accept loopback redirect URIs on any port (RFC 8252).
         rotate_refresh_tokens: Single-use refresh tokens, a new one on every refresh.
         rate_limit: Requests per rolling 60 s per access token.
         seed: The seed of the practice data.
         clock: Wall-clock time (Unix seconds) for tokens, codes and App Store installs.
         authorization_url: The app's Authorization URL, where the App Store's Install sends
-            the browser (settable later through :attr:`authorization_url`).
+            the browser (settable later through :attr:`authorization_url`). Default: none,
+            or with ``strict_https`` the sandbox's own relay page.
+        strict_https: Refuse plain-http Redirect URIs and Authorization URLs other than the
+            sandbox's own origin, as Kit's app settings do.
+        app_redirect_uris: The app's loopback redirect URIs, whose ports the relay page may
+            forward to (the first one takes installs).
+        app_hosts: Hosts the relay page lets an install return to.
+        install_redirect: The form of the ``redirect`` an install sends: ``app_page``
+            (``/apps/<id>?success=true``) or ``bare`` (``/apps``); Kit documents both.
 
     Raises:
-        ValueError: ``authorization_url`` is not an absolute http(s) URL.
+        ValueError: A Redirect URI or the Authorization URL is not acceptable (not absolute
+            http(s); with ``strict_https``, plain http elsewhere than this sandbox), or
+            ``strict_https`` was asked for with ``loopback_any_port``.
         OSError: The port cannot be bound.
     """
 
@@ -70,17 +89,35 @@ class SandboxServer:
         *,
         port: int = 0,
         client_id: str = SANDBOX_CLIENT_ID,
-        redirect_uris: Iterable[str] = DEFAULT_REDIRECT_URIS,
+        redirect_uris: Iterable[str] | None = None,
         app_name: str = SANDBOX_APP_NAME,
         auto_approve: bool = False,
-        token_lifetime: int = 7200,
+        token_lifetime: int | None = None,
         loopback_any_port: bool = False,
         rotate_refresh_tokens: bool = True,
         rate_limit: int = RATE_LIMIT,
         seed: int = 2026,
         clock: Callable[[], float] = time.time,
         authorization_url: str | None = None,
+        strict_https: bool = False,
+        app_redirect_uris: Sequence[str] = DEFAULT_REDIRECT_URIS,
+        app_hosts: Iterable[str] = KIT_APP_HOSTS,
+        install_redirect: RedirectForm = "app_page",
     ) -> None:
+        if strict_https and loopback_any_port:
+            raise ValueError(
+                "Kit accepts only https Redirect URIs, so --strict-https cannot be used with "
+                "--loopback-any-port."
+            )
+        self._httpd = _HTTPServer(("127.0.0.1", port), _Handler)
+        self._httpd.sandbox = self
+        self._thread: threading.Thread | None = None
+        self.strict_https = strict_https
+        self.relay = RelayHost(app_redirect_uris, app_hosts)
+        if redirect_uris is None:
+            redirect_uris = (self.relay_url,) if strict_https else DEFAULT_REDIRECT_URIS
+        if strict_https and authorization_url is None:
+            authorization_url = self.relay_url
         self.app = SandboxApp(client_id, app_name, tuple(redirect_uris))
         self.oauth = OAuthServer(
             [self.app],
@@ -91,11 +128,16 @@ class SandboxServer:
             clock=clock,
         )
         self.api = KitApi(self.oauth, build_dataset(seed), rate_limit=rate_limit)
-        self.store = AppStore(self.app, self.oauth, authorization_url=authorization_url)
+        self.store = AppStore(self.app, self.oauth, redirect_form=install_redirect)
         self.faults = FaultTable()
-        self._httpd = _HTTPServer(("127.0.0.1", port), _Handler)
-        self._httpd.sandbox = self
-        self._thread: threading.Thread | None = None
+        try:
+            if strict_https:
+                for uri in self.app.redirect_uris:
+                    check_secure_url(uri, self.base_url, "Redirect URI")
+            self.authorization_url = authorization_url
+        except ValueError:
+            self._httpd.server_close()
+            raise
 
     @property
     def port(self) -> int:
@@ -117,7 +159,14 @@ class SandboxServer:
 
     @authorization_url.setter
     def authorization_url(self, url: str | None) -> None:
+        if url is not None and self.strict_https:
+            check_secure_url(url, self.base_url, "Authorization URL")
         self.store.authorization_url = url
+
+    @property
+    def relay_url(self) -> str:
+        """The relay page this sandbox hosts as the stand-in for the publisher's https site."""
+        return f"{self.base_url}{RELAY_PATH}"
 
     @property
     def app_id(self) -> str:
@@ -196,6 +245,8 @@ class SandboxServer:
             return self.api.handle(request)
         if path == APPS_PATH or path.startswith(APPS_PATH + "/"):
             return self.store.handle(request, self.base_url)
+        if path == RELAY_PATH and method == "GET":
+            return self.relay.page()
         if path == _METADATA:
             return Response.json(200, self.oauth.metadata(self.base_url))
         if path == "/" and method == "GET":

@@ -233,10 +233,14 @@ class Guis:
         settings: Settings | None = None,
         backend: MemoryKeyring | None = None,
     ) -> GuiApp:
-        """Show a practice window (or one on ``settings``) and wait until it is not connected."""
+        """Show a practice window (or one on ``settings``) and wait until it is not connected.
+
+        Practice here answers on the loopback directly (``route="direct"``): these tests
+        send Kit's answer to the attempt's redirect URI themselves.
+        """
         practice = settings is None
         gui = GuiApp(
-            settings or Settings(redirect_uris=(EPHEMERAL_REDIRECT,)),
+            settings or Settings(redirect_uris=(EPHEMERAL_REDIRECT,), route="direct"),
             practice=practice,
             opener=opener,
             backend=backend or MemoryKeyring(),

@@ -69,7 +69,7 @@ def free_port() -> int:
 
 def app_connection(*redirect_uris: str) -> Connection:
     """The app's real connection steps for Kit, with a memory keyring (no network is used)."""
-    settings = Settings(client_id="catalogue-client", redirect_uris=redirect_uris)
+    settings = Settings(client_id="catalogue-client", redirect_uris=redirect_uris, route="direct")
     return Connection(build_services(settings, backend=MemoryKeyring()))
 
 
@@ -205,7 +205,9 @@ def test_c03_fixed_port_busy_session_says_so(
     qtbot: QtBot, squatter: socket.socket, tmp_path: Path
 ) -> None:
     port = port_of(squatter)
-    settings = Settings(client_id="catalogue-client", redirect_uris=(f"http://127.0.0.1:{port}/x",))
+    settings = Settings(
+        client_id="catalogue-client", redirect_uris=(f"http://127.0.0.1:{port}/x",), route="direct"
+    )
     opened: list[str] = []
 
     def opener(url: str) -> bool:

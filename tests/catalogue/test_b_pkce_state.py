@@ -112,7 +112,10 @@ def test_c21_csprng_only(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("random", "getrandbits", "randbytes", "seed"):
         monkeypatch.setattr(random.Random, name, _broken)
     receiver, attempt = Connection(
-        build_services(Settings(client_id="c", redirect_uris=(EPHEMERAL,)), backend=MemoryKeyring())
+        build_services(
+            Settings(client_id="c", redirect_uris=(EPHEMERAL,), route="direct"),
+            backend=MemoryKeyring(),
+        )
     ).begin_attempt()
     receiver.close()
     assert VERIFIER.match(attempt.verifier)
@@ -133,7 +136,10 @@ def test_c21_csprng_only_no_random_import() -> None:
 
 def test_c21_csprng_only_state_bits() -> None:
     receiver, attempt = Connection(
-        build_services(Settings(client_id="c", redirect_uris=(EPHEMERAL,)), backend=MemoryKeyring())
+        build_services(
+            Settings(client_id="c", redirect_uris=(EPHEMERAL,), route="direct"),
+            backend=MemoryKeyring(),
+        )
     ).begin_attempt()
     receiver.close()
     raw = base64.urlsafe_b64decode(attempt.state + "=" * (-len(attempt.state) % 4))
@@ -158,7 +164,7 @@ def test_c22_s256_only() -> None:
 
 
 def test_c22_s256_only_after_invalid_request(qtbot: QtBot, tmp_path: Path) -> None:
-    settings = Settings(client_id="catalogue-client", redirect_uris=(EPHEMERAL,))
+    settings = Settings(client_id="catalogue-client", redirect_uris=(EPHEMERAL,), route="direct")
     opened: list[str] = []
     attempts: list[object] = []
 

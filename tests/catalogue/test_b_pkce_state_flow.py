@@ -136,7 +136,7 @@ def without(params: dict[str, str], *names: str, **changes: str) -> dict[str, st
 
 def kit_connection() -> Connection:
     """The app's connection steps for real Kit (nothing is sent over the network here)."""
-    settings = Settings(client_id="catalogue-client", redirect_uris=(EPHEMERAL,))
+    settings = Settings(client_id="catalogue-client", redirect_uris=(EPHEMERAL,), route="direct")
     return Connection(build_services(settings, backend=MemoryKeyring()))
 
 

@@ -118,7 +118,7 @@ from kit_desktop.qt.state import Phase
 app = QApplication(sys.argv)
 opened = []
 gui = GuiApp(
-    Settings(redirect_uris=("http://127.0.0.1:0/callback",)),
+    Settings(redirect_uris=("http://127.0.0.1:0/callback",), route="direct"),
     practice=True,
     opener=lambda url: opened.append(url) is None,
     backend=fail.Keyring(),

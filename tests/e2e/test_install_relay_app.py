@@ -11,6 +11,7 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 
 import pytest
 from playwright.sync_api import Error as PlaywrightError
@@ -19,7 +20,9 @@ from pytestqt.qtbot import QtBot
 
 from kit_desktop.config import Settings
 from kit_desktop.qt.gui import GuiApp
+from kit_desktop.qt.session import KitSession
 from kit_desktop.qt.state import Phase
+from kit_desktop.sandbox import SandboxServer
 from tests.helpers.browser import CHROMIUM_FLAGS, chromium_path, open_in_thread
 from tests.helpers.fake_keyrings import MemoryKeyring
 from tests.helpers.realparts import require
@@ -44,9 +47,14 @@ def apps(qtbot: QtBot) -> Iterator[list[GuiApp]]:
 
 
 def start(
-    qtbot: QtBot, apps: list[GuiApp], settings: Settings, opener: Callable[[str], bool]
+    qtbot: QtBot,
+    apps: list[GuiApp],
+    settings: Settings,
+    opener: Callable[[str], bool],
+    *,
+    practice: bool = True,
 ) -> GuiApp:
-    gui = GuiApp(settings, practice=True, opener=opener, backend=MemoryKeyring())
+    gui = GuiApp(settings, practice=practice, opener=opener, backend=MemoryKeyring())
     apps.append(gui)
     gui.show()
     qtbot.waitUntil(
@@ -68,25 +76,47 @@ def test_install_from_the_sandbox_app_store_in_chromium(qtbot: QtBot, apps: list
     assert session.view.headline.startswith("Connected as")
 
 
-def test_relay_mode_connects_through_the_relay_page(qtbot: QtBot, apps: list[GuiApp]) -> None:
-    with RelaySite() as site:
-        jobs: list[object] = []
+@pytest.fixture
+def kit_with_site() -> Iterator[tuple[SandboxServer, RelaySite]]:
+    """A Kit stand-in whose registered Redirect URI is a relay page on a separate site."""
+    with RelaySite() as site, SandboxServer(redirect_uris=(site.url(),)) as kit:
+        yield kit, site
 
-        def opener(url: str) -> bool:
-            jobs.append(open_in_thread(url, "allow", timeout=30))
-            return True
 
-        settings = Settings(redirect_uris=LOOPBACK, relay_url=site.url())
-        gui = start(qtbot, apps, settings, opener)
-        session = gui.session
-        assert session is not None
-        gui.window.card.primary_button.click()
-        qtbot.waitUntil(lambda: session.view.phase is Phase.CONNECTED, timeout=40_000)
-        job = jobs[0]
-        assert hasattr(job, "wait")
-        page = job.wait()
-        assert "Connected" in page.text
-        assert any(line.startswith("/relay.html?code=") for line in site.requests)
+def relay_settings(kit: SandboxServer, site: RelaySite) -> Settings:
+    """An app configured for ``kit`` (not practice mode) with the site's relay page."""
+    return replace(
+        Settings(redirect_uris=LOOPBACK).with_sandbox(kit.base_url), relay_url=site.url()
+    )
+
+
+def register_attempt_port(site: RelaySite, session: KitSession | None) -> None:
+    """Bake the port the app bound into the site's page, as a publisher's build would."""
+    assert session is not None and session._attempt is not None
+    site.settings["kit-desktop-callback-ports"] = session._attempt.state.split(".")[0]
+
+
+def test_relay_mode_connects_through_the_relay_page(
+    qtbot: QtBot, apps: list[GuiApp], kit_with_site: tuple[SandboxServer, RelaySite]
+) -> None:
+    kit, site = kit_with_site
+    jobs: list[object] = []
+
+    def opener(url: str) -> bool:
+        register_attempt_port(site, gui.session)
+        jobs.append(open_in_thread(url, "allow", timeout=30))
+        return True
+
+    gui = start(qtbot, apps, relay_settings(kit, site), opener, practice=False)
+    session = gui.session
+    assert session is not None
+    gui.window.card.primary_button.click()
+    qtbot.waitUntil(lambda: session.view.phase is Phase.CONNECTED, timeout=40_000)
+    job = jobs[0]
+    assert hasattr(job, "wait")
+    page = job.wait()
+    assert "Connected" in page.text
+    assert any(line.startswith("/relay.html?code=") for line in site.requests)
 
 
 class FallbackVisit(threading.Thread):
@@ -143,30 +173,32 @@ class FallbackVisit(threading.Thread):
         self.words = page.inner_text("body")
 
 
-def test_relay_fallback_code_pasted_into_the_app(qtbot: QtBot, apps: list[GuiApp]) -> None:
-    with RelaySite() as site:
-        opened: list[str] = []
+def test_relay_fallback_code_pasted_into_the_app(
+    qtbot: QtBot, apps: list[GuiApp], kit_with_site: tuple[SandboxServer, RelaySite]
+) -> None:
+    kit, site = kit_with_site
+    opened: list[str] = []
 
-        def opener(url: str) -> bool:
-            opened.append(url)
-            return True
+    def opener(url: str) -> bool:
+        register_attempt_port(site, gui.session)
+        opened.append(url)
+        return True
 
-        settings = Settings(redirect_uris=LOOPBACK, relay_url=site.url())
-        gui = start(qtbot, apps, settings, opener)
-        session = gui.session
-        assert session is not None
-        gui.window.card.primary_button.click()
-        qtbot.waitUntil(lambda: session.view.phase is Phase.WAITING, timeout=10_000)
-        attempt = session._attempt
-        assert attempt is not None
-        port = int(attempt.state.split(".")[0])
-        visit = FallbackVisit(opened[0], port)
-        qtbot.waitUntil(lambda: not visit.is_alive(), timeout=45_000)
-        assert not visit.error, visit.error
-        assert "paste" in visit.words.lower()
-        assert visit.code
-        box = gui.window.card.paste_box
-        box.toggle_button.click()
-        box.field.setText(visit.code)
-        box.continue_button.click()
-        qtbot.waitUntil(lambda: session.view.phase is Phase.CONNECTED, timeout=10_000)
+    gui = start(qtbot, apps, relay_settings(kit, site), opener, practice=False)
+    session = gui.session
+    assert session is not None
+    gui.window.card.primary_button.click()
+    qtbot.waitUntil(lambda: session.view.phase is Phase.WAITING, timeout=10_000)
+    attempt = session._attempt
+    assert attempt is not None
+    port = int(attempt.state.split(".")[0])
+    visit = FallbackVisit(opened[0], port)
+    qtbot.waitUntil(lambda: not visit.is_alive(), timeout=45_000)
+    assert not visit.error, visit.error
+    assert "paste" in visit.words.lower()
+    assert visit.code
+    box = gui.window.card.paste_box
+    box.toggle_button.click()
+    box.field.setText(visit.code)
+    box.continue_button.click()
+    qtbot.waitUntil(lambda: session.view.phase is Phase.CONNECTED, timeout=10_000)

@@ -24,7 +24,6 @@ from tests.helpers.relay_server import (
     FakeApp,
     RelaySite,
     csp_hash,
-    free_port,
     inline_blocks,
     meta_content,
 )
@@ -35,7 +34,12 @@ REFUSED = "This link did not come from Kit, so Kit Desktop was not opened."
 IDLE = "This page is only used by Kit Desktop while it connects to Kit."
 FALLBACK = (
     "Kit Desktop did not answer. Open Kit Desktop, click \u201cPaste the code\u201d, "
-    "and paste this code."
+    "and paste this code (all of it: it holds Kit's answer and which connection it is for)."
+)
+NOT_FORWARDED = (
+    "This answer is not for a Kit Desktop address this page knows, so it was not passed on. "
+    "If you were connecting Kit Desktop, open it, click \u201cPaste the code\u201d, and paste "
+    "this code."
 )
 FALLBACK_ERROR = (
     "Kit Desktop did not answer, and Kit did not send a code to paste. "
@@ -140,6 +144,11 @@ def new_code() -> str:
     return secrets.token_hex(20)
 
 
+def pasted(tab: Tab) -> dict[str, list[str]]:
+    """The fallback's text to paste, read as the query it is (Kit's whole answer)."""
+    return parse_qs(tab.page.input_value("#code"), strict_parsing=True)
+
+
 # -- checks --------------------------------------------------------------------------------
 
 
@@ -237,6 +246,7 @@ def test_the_page_ships_its_defaults_and_loads_nothing_from_elsewhere() -> None:
     page = RELAY_PAGE.read_text(encoding="utf-8")
 
     assert meta_content(page, "name", "kit-desktop-install-port") == "53219"
+    assert meta_content(page, "name", "kit-desktop-callback-ports") == "53219 53220 53221"
     assert meta_content(page, "name", "kit-desktop-callback-path") == "/callback"
     assert meta_content(page, "name", "kit-desktop-app-hosts") == "app.kit.com"
     assert meta_content(page, "name", "referrer") == "no-referrer"
@@ -322,8 +332,6 @@ def test_an_error_wins_over_a_code(tab: Tab, site: RelaySite, app: FakeApp) -> N
             {"iss": ["https://app.kit.com:443/oauth"]},
             id="iss-with-port-and-path",
         ),
-        pytest.param({"iss": "javascript:alert(1)"}, {}, id="bad-iss-dropped"),
-        pytest.param({"iss": "http://app.kit.com"}, {}, id="plain-http-iss-dropped"),
         pytest.param({"error_description": "only with an error"}, {}, id="description-dropped"),
     ],
 )
@@ -363,9 +371,40 @@ def test_an_unusable_error_description_is_dropped(
 
 
 @browser
+def test_an_issuer_from_this_pages_own_origin_travels_too(
+    tab: Tab, site: RelaySite, app: FakeApp
+) -> None:
+    # The practice sandbox stands in for Kit and the publisher's site on one origin.
+    code, state = new_code(), new_state(app.port)
+
+    open_relay(tab, site.url({"code": code, "state": state, "iss": site.base_url}))
+
+    assert follow_to_app(tab, app) == {"code": [code], "state": [state], "iss": [site.base_url]}
+
+
+@browser
+@pytest.mark.parametrize(
+    "iss",
+    [
+        pytest.param("javascript:alert(1)", id="script"),
+        pytest.param("http://app.kit.com", id="plain-http"),
+        pytest.param("https://evil.example/<x>", id="markup"),
+        pytest.param("", id="empty"),
+    ],
+)
+def test_c73_an_issuer_the_page_cannot_pass_on_is_refused_not_dropped(
+    tab: Tab, site: RelaySite, app: FakeApp, iss: str
+) -> None:
+    # Dropping it would let a foreign issuer's code reach the app unchecked (RFC 9207).
+    open_relay(tab, site.url({"code": new_code(), "state": new_state(app.port), "iss": iss}))
+
+    assert_refused(tab, app)
+
+
+@browser
 def test_the_callback_path_is_a_setting(tab: Tab, app: FakeApp) -> None:
     code, state = new_code(), new_state(app.port)
-    with RelaySite(callback_path="/oauth/kit-callback") as site:
+    with RelaySite(callback_path="/oauth/kit-callback", callback_ports=(app.port,)) as site:
         open_relay(tab, site.url({"code": code, "state": state}))
         query = follow_to_app(tab, app)
 
@@ -386,6 +425,15 @@ def test_the_callback_path_is_a_setting(tab: Tab, app: FakeApp) -> None:
             "https://APP.Kit.COM:443/apps/9/install?a=1&b=%2F",
             "https://app.kit.com/apps/9/install?a=1&b=%2F",
             id="case-and-default-port",
+        ),
+        pytest.param("https://app.kit.com/apps", "https://app.kit.com/apps", id="bare-form"),
+        pytest.param(
+            "https://app.kit.com/apps?success=true",
+            "https://app.kit.com/apps?success=true",
+            id="bare-form-with-query",
+        ),
+        pytest.param(
+            "https://app.kit.com/x/../apps/5", "https://app.kit.com/apps/5", id="resolved-into-apps"
         ),
     ],
 )
@@ -443,8 +491,13 @@ def test_the_app_hosts_are_a_setting(tab: Tab, app: FakeApp) -> None:
         "https://evil.example\\@app.kit.com/apps/1",
         "https://app.kit.com:8443/apps/1",
         "https://app.kit.com/other",
-        "https://app.kit.com/apps",
+        "https://app.kit.com/appsX",
+        "https://app.kit.com/apps.evil",
         "https://app.kit.com/apps/../admin",
+        "https://app.kit.com/apps/.%2e/admin",
+        "https://app.kit.com/apps/%2E%2E",
+        "https://app.kit.com/apps/..",
+        "http://127.0.0.1:9/apps/1",
         "https://app.kit.com/APPS/1",
         "https://app.kit.com/apps/%2e%2e/admin",
         "https://app.kit.com/apps/1#fragment",
@@ -468,6 +521,51 @@ def test_a_foreign_redirect_is_refused(
     open_relay(tab, site.url({"redirect": redirect}))
 
     assert_refused(tab, app)
+
+
+@browser
+def test_the_pages_own_origin_stands_in_for_kit_in_practice(
+    tab: Tab, site: RelaySite, app: FakeApp
+) -> None:
+    # The practice sandbox serves the page and its App Store from one http origin.
+    redirect = f"{site.base_url}/apps/123456?success=true"
+
+    open_relay(tab, site.url({"redirect": redirect}))
+
+    assert follow_to_app(tab, app) == {"redirect": [redirect]}
+
+
+@browser
+def test_a_build_without_installs_refuses_them(tab: Tab, app: FakeApp) -> None:
+    with RelaySite(callback_ports=(app.port,)) as site:
+        site.settings["kit-desktop-install-port"] = ""
+        open_relay(tab, site.url({"redirect": "https://app.kit.com/apps/1"}))
+        assert_refused(tab, app)
+
+
+@browser
+@pytest.mark.parametrize("where", ["unregistered", "install-port-only"])
+def test_c77_the_relay_forwards_only_to_the_apps_registered_ports(
+    tab: Tab, app: FakeApp, where: str
+) -> None:
+    # A crafted state names a port the app never registered: the page shows the code to
+    # paste instead of sending Kit's answer to whatever listens there.
+    with FakeApp() as other, RelaySite(install_port=app.port, callback_ports=(app.port,)) as site:
+        port = other.port if where == "unregistered" else site.spare_port
+        code, state = new_code(), new_state(port)
+        open_relay(tab, site.url({"code": code, "state": state}))
+        tab.page.wait_for_function(
+            "text => document.getElementById('message').textContent === text", arg=NOT_FORWARDED
+        )
+        tab.page.wait_for_timeout(QUIET_MS)
+
+        assert urlsplit(tab.page.url).path == RELAY_PATH
+        assert tab.page.is_visible("#code")
+        assert pasted(tab) == {"code": [code], "state": [state]}
+        assert [urlsplit(url).path for url in tab.requests] == [RELAY_PATH]
+        assert other.requests == []
+    assert app.requests == []
+    assert_clean(tab)
 
 
 @browser
@@ -593,6 +691,10 @@ def test_a_visit_without_a_connection_explains_the_page(
         pytest.param({"callback_path": "callback"}, id="relative-path"),
         pytest.param({"app_hosts": " "}, id="no-hosts"),
         pytest.param({"app_hosts": "app.kit.com evil.example/x"}, id="bad-host"),
+        pytest.param({"callback_ports": "80"}, id="privileged-callback-port"),
+        pytest.param({"callback_ports": ""}, id="no-callback-ports"),
+        pytest.param({"callback_ports": "{port} 70000"}, id="callback-port-too-large"),
+        pytest.param({"callback_ports": "{port},{port}"}, id="callback-ports-with-commas"),
     ],
 )
 def test_a_page_with_broken_settings_opens_nothing(
@@ -601,11 +703,15 @@ def test_a_page_with_broken_settings_opens_nothing(
     install_port = settings.get("install_port")
     callback_path = settings.get("callback_path")
     app_hosts = settings.get("app_hosts")
+    callback_ports = settings.get("callback_ports")
     with RelaySite(
         install_port=int(install_port) if install_port is not None else app.port,
         callback_path=str(callback_path) if callback_path is not None else None,
         app_hosts=str(app_hosts) if app_hosts is not None else None,
     ) as site:
+        if callback_ports is not None:
+            ports = str(callback_ports).replace("{port}", str(app.port))
+            site.settings["kit-desktop-callback-ports"] = ports
         open_relay(tab, site.url({"code": new_code(), "state": new_state(app.port)}))
         assert_stays(tab, app, BROKEN)
 
@@ -646,8 +752,9 @@ def test_the_page_refuses_to_work_inside_a_frame(tab: Tab, app: FakeApp) -> None
 def test_back_from_the_error_page_shows_the_code_to_paste(
     tab: Tab, app: FakeApp, headers: dict[str, str]
 ) -> None:
-    code, state = "Ab9._~+/=-" + new_code(), new_state(free_port())
+    code = "Ab9._~+/=-" + new_code()
     with RelaySite(install_port=app.port, headers=headers) as site:
+        state = new_state(site.spare_port)
         relay_url = site.url({"code": code, "state": state})
 
         fail_to_reach_app(tab, relay_url)
@@ -655,7 +762,7 @@ def test_back_from_the_error_page_shows_the_code_to_paste(
 
         assert tab.text("#message") == FALLBACK
         assert tab.page.is_visible("#code")
-        assert tab.page.input_value("#code") == code
+        assert pasted(tab) == {"code": [code], "state": [state]}
         assert tab.page.get_attribute("#code", "readonly") is not None
         assert tab.text("label[for=code]") == "Your code"
         assert tab.page.is_visible("#copy")
@@ -669,7 +776,7 @@ def test_back_from_the_error_page_shows_the_code_to_paste(
         tab.page.wait_for_timeout(QUIET_MS)
         assert tab.page.url == relay_url
         assert tab.text("#message") == FALLBACK
-        assert tab.page.input_value("#code") == code
+        assert pasted(tab) == {"code": [code], "state": [state]}
         assert tab.requests[before:] == [relay_url]
     assert app.requests == []
     assert_clean(tab)
@@ -679,7 +786,7 @@ def test_back_from_the_error_page_shows_the_code_to_paste(
 def test_back_after_a_failed_error_callback_explains_without_a_code(
     tab: Tab, site: RelaySite
 ) -> None:
-    relay_url = site.url({"error": "access_denied", "state": new_state(free_port())})
+    relay_url = site.url({"error": "access_denied", "state": new_state(site.spare_port)})
 
     fail_to_reach_app(tab, relay_url)
     back_to_relay(tab, relay_url)
@@ -695,7 +802,9 @@ def test_the_code_appears_when_the_navigation_goes_nowhere(tab: Tab, site: Relay
     # A 204 answer cancels the navigation and leaves the relay page alive: the 4 s timer.
     code = new_code()
     with FakeApp(status=204) as silent:
-        relay_url = site.url({"code": code, "state": new_state(silent.port)})
+        site.settings["kit-desktop-callback-ports"] = str(silent.port)
+        state = new_state(silent.port)
+        relay_url = site.url({"code": code, "state": state})
         open_relay(tab, relay_url)
         silent.wait_for_requests(1)
         assert tab.text("#message") != FALLBACK
@@ -707,15 +816,15 @@ def test_the_code_appears_when_the_navigation_goes_nowhere(tab: Tab, site: Relay
         )
 
         assert tab.page.url == relay_url
-        assert tab.page.input_value("#code") == code
+        assert pasted(tab) == {"code": [code], "state": [state]}
         assert len(silent.requests) == 1
     assert_clean(tab)
 
 
 @browser
 def test_the_copy_button_copies_the_code(tab: Tab, site: RelaySite) -> None:
-    code = new_code()
-    relay_url = site.url({"code": code, "state": new_state(free_port())})
+    code, state = new_code(), new_state(site.spare_port)
+    relay_url = site.url({"code": code, "state": state})
     tab.page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site.base_url)
     fail_to_reach_app(tab, relay_url)
     back_to_relay(tab, relay_url)
@@ -723,7 +832,8 @@ def test_the_copy_button_copies_the_code(tab: Tab, site: RelaySite) -> None:
     tab.page.click("#copy")
     tab.page.wait_for_selector("#copy-status:not(:empty)")
 
-    assert tab.page.evaluate("navigator.clipboard.readText()") == code
+    copied = tab.page.evaluate("navigator.clipboard.readText()")
+    assert parse_qs(copied, strict_parsing=True) == {"code": [code], "state": [state]}
     assert tab.text("#copy-status") == "Copied. Now paste it into Kit Desktop."
 
 
@@ -731,7 +841,7 @@ def test_the_copy_button_copies_the_code(tab: Tab, site: RelaySite) -> None:
 def test_a_new_connection_in_the_same_tab_is_forwarded_again(
     tab: Tab, site: RelaySite, app: FakeApp
 ) -> None:
-    failed_url = site.url({"code": new_code(), "state": new_state(free_port())})
+    failed_url = site.url({"code": new_code(), "state": new_state(site.spare_port)})
     fail_to_reach_app(tab, failed_url)
     back_to_relay(tab, failed_url)
     assert tab.text("#message") == FALLBACK
@@ -781,7 +891,7 @@ def test_markup_in_an_error_description_is_never_run(
 @browser
 def test_markup_is_not_run_on_the_fallback_page(tab: Tab, site: RelaySite) -> None:
     relay_url = site.url(
-        {"error": "invalid_request", "error_description": XSS, "state": new_state(free_port())}
+        {"error": "invalid_request", "error_description": XSS, "state": new_state(site.spare_port)}
     )
 
     fail_to_reach_app(tab, relay_url)

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Literal, get_args
+from urllib.parse import urlsplit
 
 from playwright.sync_api import BrowserContext, Page, Playwright, Response, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
@@ -35,6 +36,8 @@ CHROMIUM_FLAGS = (
     "--no-proxy-server",  # loopback only: never route the sandbox through a proxy
 )
 _CONSENT_FORM = 'form[action$="/oauth/authorize/decision"]'
+#: The relay page's file name, wherever it is hosted (its script navigates on by itself).
+RELAY_PAGE_NAME = "relay.html"
 
 ENV_CHROMIUM = "KIT_TEST_CHROMIUM"
 ENV_DECISION = "KIT_TEST_BROWSER_DECISION"
@@ -162,6 +165,7 @@ class BrowserUser:
                 if "net::ERR_" not in exc.message:
                     raise
                 return _final(page, statuses)
+            _past_relay(page, deadline)
             if decision == "none" or page.locator(_CONSENT_FORM).count() == 0:
                 return _final(page, statuses)
             consent_url = page.url
@@ -171,6 +175,7 @@ class BrowserUser:
                 wait_until="load",
                 timeout=_ms_left(deadline),
             )
+            _past_relay(page, deadline)
             return _final(page, statuses)
         finally:
             page.remove_listener("response", record)
@@ -215,6 +220,23 @@ class BrowserUser:
                 "Playwright's sync API works only in the thread that started it: create, use "
                 "and close a BrowserUser in one thread (or use open_in_thread)"
             )
+
+
+def _on_relay(url: str) -> bool:
+    return urlsplit(url).path.endswith(RELAY_PAGE_NAME)
+
+
+def _past_relay(page: Page, deadline: float) -> None:
+    """Wait while the relay page's script moves the browser on (it navigates by itself)."""
+    if not _on_relay(page.url):
+        return
+    try:
+        page.wait_for_url(
+            lambda current: not _on_relay(current), wait_until="load", timeout=_ms_left(deadline)
+        )
+    except PlaywrightError as exc:
+        if "net::ERR_" not in exc.message:
+            raise
 
 
 def _ms_left(deadline: float) -> float:

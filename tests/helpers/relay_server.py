@@ -184,6 +184,9 @@ class RelaySite(_Server):
 
     Args:
         install_port: Replaces ``kit-desktop-install-port`` (default: keep the shipped one).
+        callback_ports: Replaces ``kit-desktop-callback-ports`` (default: ``install_port``
+            if given, plus :attr:`spare_port`, a port nothing listens on, for tests of an
+            app that does not answer).
         callback_path: Replaces ``kit-desktop-callback-path``.
         app_hosts: Replaces ``kit-desktop-app-hosts``.
         headers: Extra response headers for the relay page (e.g. ``Cache-Control``).
@@ -195,6 +198,7 @@ class RelaySite(_Server):
         self,
         *,
         install_port: int | None = None,
+        callback_ports: tuple[int, ...] | None = None,
         callback_path: str | None = None,
         app_hosts: str | None = None,
         headers: Mapping[str, str] | None = None,
@@ -202,8 +206,12 @@ class RelaySite(_Server):
         transform: Callable[[str], str] | None = None,
     ) -> None:
         self.settings: dict[str, str] = {}
+        self.spare_port = free_port()
         if install_port is not None:
             self.settings["kit-desktop-install-port"] = str(install_port)
+        if callback_ports is None:
+            callback_ports = (*filter(None, [install_port]), self.spare_port)
+        self.settings["kit-desktop-callback-ports"] = " ".join(map(str, callback_ports))
         if callback_path is not None:
             self.settings["kit-desktop-callback-path"] = callback_path
         if app_hosts is not None:

@@ -2,9 +2,11 @@
 
 The app under test gets :meth:`UserBrowser.open` as its browser opener. It returns True at
 once (like ``webbrowser.open``) and does what the creator would do on a plain
-``threading.Thread`` with ``requests``: GET the authorization URL, read the consent form,
-POST the decision without following the redirect, then GET the ``Location`` (the app's
-loopback ``/callback``) and, after an Allow, the ``/done`` page it redirects to.
+``threading.Thread`` with ``requests``: GET the opened address (the app's start link
+redirects to the authorization URL), read the consent form, POST the decision without
+following the redirect, then GET the ``Location`` (the app's loopback ``/callback``,
+through the sandbox's relay page when the app uses it, doing what the page's script does)
+and, after an Allow, the ``/done`` page it redirects to.
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from typing import Literal
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
+from kit_desktop.relay_page import forward_address
+from kit_desktop.sandbox.relay_host import RELAY_PATH
 from tests.helpers.flow import consent_id
 
 Decision = Literal["allow", "deny", "ignore"]
@@ -102,10 +106,10 @@ class UserBrowser:
     def _act(self, visit: Visit) -> None:
         with requests.Session() as http:
             http.trust_env = False  # straight to 127.0.0.1, whatever proxy the machine has
-            page = http.get(visit.url, allow_redirects=False, timeout=REQUEST_TIMEOUT)
+            page = http.get(visit.url, timeout=REQUEST_TIMEOUT)  # the app's start link first
             assert page.status_code == 200, f"no consent page: {page.status_code}"
             decided = http.post(
-                urljoin(visit.url, "/oauth/authorize/decision"),
+                urljoin(page.url, "/oauth/authorize/decision"),
                 data={"consent_id": consent_id(page.text), "decision": self.decision},
                 allow_redirects=False,
                 timeout=REQUEST_TIMEOUT,
@@ -113,7 +117,7 @@ class UserBrowser:
             assert decided.status_code == 302, f"no redirect after consent: {decided.status_code}"
             if self.before_callback is not None:
                 self.before_callback.wait(REQUEST_TIMEOUT)
-            callback_url = decided.headers["Location"]
+            callback_url = relay_hop(http, decided.headers["Location"])
             callback = http.get(callback_url, allow_redirects=False, timeout=REQUEST_TIMEOUT)
             visit.callback_status = callback.status_code
             if callback.status_code != 302:
@@ -125,3 +129,14 @@ class UserBrowser:
             )
             visit.done_status = done.status_code
             visit.done_page = done.text
+
+
+def relay_hop(http: requests.Session, address: str) -> str:
+    """Return where the sandbox's relay page sends the browser (as its script would)."""
+    if urlsplit(address).path != RELAY_PATH:
+        return address
+    page = http.get(address, allow_redirects=False, timeout=REQUEST_TIMEOUT)
+    assert page.status_code == 200, f"no relay page: {page.status_code}"
+    forward = forward_address(page.text, address)
+    assert forward is not None, "the relay page would not forward Kit's answer"
+    return forward

@@ -86,12 +86,14 @@ def test_whole_flow_with_consent_refresh_and_revoke(
         "created_at",
     }
     assert tokens["token_type"] == "Bearer" and tokens["scope"] == "public"
-    assert tokens["expires_in"] == 7200 and isinstance(tokens["created_at"], int)
+    # Kit's lifetimes (PKCE-DOC examples): 48 h from the code exchange, 2 h from a refresh.
+    assert tokens["expires_in"] == 172800 and isinstance(tokens["created_at"], int)
     assert flow.api_get(base, tokens["access_token"], "/v4/account").status_code == 200
 
     renewed = flow.refresh(base, tokens["refresh_token"])
     assert renewed.status_code == 200
     fresh = renewed.json()
+    assert fresh["expires_in"] == 7200
     assert fresh["refresh_token"] != tokens["refresh_token"]
     assert fresh["access_token"] != tokens["access_token"]
     reuse = flow.refresh(base, tokens["refresh_token"])
@@ -409,6 +411,7 @@ def test_token_lifetime_is_configurable(clock: FakeClock) -> None:
         assert expired.status_code == 401
         assert expired.json() == {"errors": ["The access token expired"]}
         renewed = flow.refresh(server.base_url, tokens["refresh_token"]).json()
+        assert renewed["expires_in"] == 5, "--token-lifetime overrides both grants"
         assert flow.api_get(server.base_url, renewed["access_token"], "/v4/tags").status_code == 200
 
 

@@ -111,7 +111,9 @@ def test_relay_mode_sends_kit_the_relay_page_and_puts_the_port_in_the_state() ->
 
 
 def test_direct_mode_sends_kit_the_loopback_uri() -> None:
-    settings = Settings(client_id="abc", redirect_uris=("http://127.0.0.1:0/callback",))
+    settings = Settings(
+        client_id="abc", redirect_uris=("http://127.0.0.1:0/callback",), route="direct"
+    )
     connection = Connection(build_services(settings, backend=MemoryKeyring()))
     receiver, attempt = connection.begin_attempt(timeout=5)
     with receiver:
