@@ -84,7 +84,7 @@ class Cli:
             print(attempt.url, file=self.out, flush=True)
             if args.no_browser:
                 self._say("Open the link above in your browser, then click Allow.")
-            elif not self.opener(attempt.url):
+            elif not self.opener(receiver.start_url):  # never the URL itself: see begin_attempt
                 self._say("Your browser could not be opened. Open the link above yourself.")
             self._say("Waiting for you to click Allow in your browser...")
             response = receiver.wait()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import logging
 from dataclasses import dataclass
 
 from kit_desktop.api.account import Account, fetch_account
@@ -19,6 +20,8 @@ from kit_desktop.errors import (
 from kit_desktop.sandbox import SandboxServer
 from kit_desktop.services import Services
 from kit_desktop.status import StorageInfo
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,8 @@ class Connection:
 
         In relay mode Kit is sent the relay page as the redirect URI, and the state carries
         the receiver's port (``<port>.<random>``) so the page knows where to forward.
+        Open the browser on ``receiver.start_url``, never on ``attempt.url``: a browser's
+        command line is readable by every account on the computer (catalogue 70).
 
         Args:
             timeout: Seconds the receiver waits for Kit's answer.
@@ -103,6 +108,7 @@ class Connection:
         try:
             redirect_uri = relay or receiver.redirect_uri
             attempt = self.services.oauth.new_attempt(redirect_uri, receiver.state)
+            receiver.set_authorization_url(attempt.url)
         except BaseException:
             receiver.close()
             raise
@@ -115,8 +121,24 @@ class Connection:
         return self.services.oauth.exchange(code, attempt.verifier, attempt.redirect_uri)
 
     def keep(self, tokens: TokenSet) -> Snapshot:
-        """Store freshly issued tokens, then ask Kit who is connected."""
+        """Store freshly issued tokens, revoke the ones they replace, then ask who is connected.
+
+        Tokens a new connection replaces (a reconnect, an App Store install) are revoked at
+        Kit, not just forgotten (catalogue 76): nothing on this computer could use or cancel
+        them afterwards. A revocation Kit refuses or cannot receive is logged; the new
+        connection stands either way.
+        """
+        replaced = self.services.tokens.tokens
         self.services.tokens.adopt(tokens)
+        if replaced is not None and not _same(replaced, tokens):
+            problem = self._revoke(replaced)
+            if problem is not None:
+                _log.warning(
+                    "the replaced connection could not be revoked: %s",
+                    problem.detail or type(problem).__name__,
+                )
+            else:
+                _log.info("revoked the tokens of the replaced connection")
         return self._with_account()
 
     def discard(self, tokens: TokenSet) -> KitError | None:
@@ -127,9 +149,7 @@ class Connection:
         """
         problem = self._revoke(tokens)
         current = self.services.tokens.tokens
-        if current is not None and hmac.compare_digest(
-            current.access_token.encode(), tokens.access_token.encode()
-        ):
+        if current is not None and _same(current, tokens):
             self.services.tokens.forget()
         return problem
 
@@ -173,3 +193,8 @@ class Connection:
             except KitError as exc:
                 problem = problem or exc
         return problem
+
+
+def _same(one: TokenSet, other: TokenSet) -> bool:
+    """Whether two token sets hold the same access token (compared in constant time)."""
+    return hmac.compare_digest(one.access_token.encode(), other.access_token.encode())

@@ -66,6 +66,16 @@ class FlowTimeoutError(KitError):
     )
 
 
+class LinkReusedError(KitError):
+    """The address the app opened the browser on was opened again, by someone unknown."""
+
+    default_message = (
+        "The link Kit Desktop opened in your browser was opened a second time, and Kit "
+        "Desktop could not tell by whom, so it stopped this attempt to keep your account safe. "
+        "Click Connect to start again."
+    )
+
+
 class FlowCancelledError(KitError):
     """The creator (or the app closing) cancelled the connection attempt."""
 
@@ -244,6 +254,24 @@ class PasteError(KitError):
     default_message = (
         "That does not look like Kit's code. Copy the whole address from your browser's "
         "address bar, or the code the Kit Desktop page showed, and paste it again."
+    )
+
+
+class PartialPasteError(PasteError):
+    """Only a bare code was pasted: without its state and issuer it cannot be checked."""
+
+    default_message = (
+        "That is only part of Kit's answer. Click Copy on the Kit Desktop page (or copy the "
+        "whole address from your browser's address bar) and paste it again."
+    )
+
+
+class ForeignIssuerPasteError(PasteError):
+    """The pasted answer names an issuer other than the configured Kit (RFC 9207)."""
+
+    default_message = (
+        "That answer did not come from Kit, so it was not used. Finish connecting in the "
+        "browser tab Kit Desktop opened, or click Cancel and connect again."
     )
 
 

@@ -15,6 +15,9 @@ MAX_PARAMS = 32
 #: Longest ``error_description`` shown to the creator.
 MAX_DESCRIPTION_LENGTH = 200
 
+#: The :attr:`CallbackRejected.reason` of an answer naming another issuer (RFC 9207).
+UNEXPECTED_ISSUER = "unexpected issuer"
+
 _VSCHAR = re.compile(r"[\x20-\x7e]+")
 _PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _QUERY_CHARS = re.compile(r"[\x21-\x7e]*")
@@ -150,7 +153,7 @@ def check_callback(
     if iss is not None and (
         not _VSCHAR.fullmatch(iss) or (expected_issuer is not None and iss != expected_issuer)
     ):
-        raise CallbackRejected("unexpected issuer")
+        raise CallbackRejected(UNEXPECTED_ISSUER)
     if "error" in params:
         raise authorization_error(params["error"], params.get("error_description", ""))
     code = params.get("code")

@@ -6,10 +6,14 @@ flow, and at the end sends the browser back to ``redirect`` so Kit records the i
 While the app runs, :class:`InstallEntry` listens on the first registered redirect URI's
 origin and answers ``GET /kit/oauth``:
 
+- it must come from this account (:mod:`kit_desktop.auth.peer`) and be a page the creator
+  opened in a tab (``Sec-Fetch-*``), never an image, frame or fetch a web page made;
 - ``redirect`` must be Kit's app page (:func:`check_install_redirect`); anything else gets
   a page that explains, and is never redirected to (no open redirect);
 - a good one is handed to the app (``on_install``), which starts a new attempt and returns
   its authorization URL; the browser is sent there (a 302 built from the app's own URL).
+  When connected or already connecting, the app asks the creator in its window first and
+  the browser is told so (catalogue 71).
 
 Stdlib only, no Qt: the Qt side runs :meth:`InstallEntry.serve` on a thread.
 """
@@ -19,6 +23,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from kit_desktop import APP_NAME
 from kit_desktop.auth import pages as _pages
@@ -27,6 +32,7 @@ from kit_desktop.auth.callback import CallbackRejected, parse_query
 from kit_desktop.auth.loopback import bind_first, parse_redirect_uri
 from kit_desktop.auth.loopback_http import REQUEST_TIMEOUT, HttpRequest, Reply
 from kit_desktop.auth.pages import Page, PageRenderer
+from kit_desktop.auth.request_checks import PeerVerdict, not_a_visit, peer_verdict
 from kit_desktop.auth.return_address import (
     APP_PAGE_PREFIX,
     MAX_REDIRECT_LENGTH,
@@ -37,8 +43,11 @@ from kit_desktop.config import INSTALL_PATH
 
 __all__ = [
     "APP_PAGE_PREFIX",
+    "ASKING_CREATOR",
     "INSTALL_WAIT",
     "MAX_REDIRECT_LENGTH",
+    "AskingCreator",
+    "InstallAnswer",
     "InstallEntry",
     "InstallRefusedError",
     "check_install_redirect",
@@ -77,18 +86,49 @@ def _could_not_start(back_to: str) -> Page:
     )
 
 
+def _asking(back_to: str) -> Page:
+    return Page(
+        200,
+        f"Answer in {APP_NAME}",
+        f"{APP_NAME} is already connected, or connecting. It is asking in its window whether "
+        "Kit's install should replace that. Nothing changes unless you choose Replace there.",
+        f"Choose in {APP_NAME}'s window. If you choose Replace, Kit opens in a new tab to "
+        "finish; you can close this one.",
+        "info",
+        (back_to, _pages.BACK_TO_KIT),
+    )
+
+
+@dataclass(frozen=True)
+class AskingCreator:
+    """The app's answer to an install when it must first ask the creator (catalogue 71).
+
+    A running attempt or a saved connection is never replaced by a request from the
+    browser alone: any web page can make the browser open the install entry.
+    """
+
+
+#: The one :class:`AskingCreator` value.
+ASKING_CREATOR = AskingCreator()
+#: What the app answers an install with: the authorization URL to send the browser to,
+#: :data:`ASKING_CREATOR`, or ``None`` when nothing could start.
+InstallAnswer = str | AskingCreator | None
+
+
 class InstallEntry:
     """Answers Kit's App Store install entry on the app's first loopback origin.
 
     Args:
         redirect_uri: The first registered redirect URI; its origin is listened on.
         on_install: Called (on a connection thread) with a checked ``redirect``; returns
-            the new attempt's authorization URL, or ``None`` when no attempt started. It
-            may block up to ``wait`` seconds (the app's GUI thread answers).
+            the new attempt's authorization URL, :data:`ASKING_CREATOR` when the app asks
+            the creator first, or ``None`` when no attempt started. It may block up to
+            ``wait`` seconds (the app's GUI thread answers).
         app_hosts: Hosts ``redirect`` may name.
         extra_origins: Exact origins also allowed (the sandbox's App Store).
         pages: The page renderer (default: the bundled pages).
         request_timeout: Seconds each connection has to send its request head.
+        judge: Says which local account sent a request; another account is refused.
 
     Raises:
         ConfigError: ``redirect_uri`` is not a loopback redirect URI.
@@ -99,12 +139,13 @@ class InstallEntry:
     def __init__(
         self,
         redirect_uri: str,
-        on_install: Callable[[str], str | None],
+        on_install: Callable[[str], InstallAnswer],
         *,
         app_hosts: Sequence[str],
         extra_origins: Sequence[str] = (),
         pages: PageRenderer | None = None,
         request_timeout: float = REQUEST_TIMEOUT,
+        judge: Callable[[HttpRequest], PeerVerdict] = peer_verdict,
     ) -> None:
         binding = parse_redirect_uri(redirect_uri)
         self._on_install = on_install
@@ -112,6 +153,7 @@ class InstallEntry:
         self._extra_origins = tuple(extra_origins)
         self._renderer = pages if pages is not None else PageRenderer.bundled()
         self._stopping = threading.Event()
+        self._judge = judge
         self._server, self._binding = bind_first([binding], self, request_timeout)
         self._port = int(self._server.server_address[1])
         self._hosts = {f"{binding.literal}:{self._port}"}
@@ -156,6 +198,11 @@ class InstallEntry:
         path, _, query = request.target.partition("?")
         if path != INSTALL_PATH:
             return self._reply(_pages.NOT_FOUND, "refused a request for another path")
+        if self._judge(request) is PeerVerdict.OTHER_ACCOUNT:
+            return self._reply(_pages.OTHER_ACCOUNT, "refused an install from another account")
+        reason = not_a_visit(request)
+        if reason is not None:  # an image, frame or fetch a web page made: never an install
+            return self._reply(_pages.NOT_A_VISIT, f"refused an install entry ({reason})")
         return self._on_install_request(query)
 
     def refuse(self, status: int, reason: str) -> Reply:
@@ -181,6 +228,8 @@ class InstallEntry:
         except Exception as exc:  # the app's side failed; the browser still gets a page
             _log.error("starting an install failed (%s)", type(exc).__name__)
             authorize_url = None
+        if isinstance(authorize_url, AskingCreator):
+            return self._reply(_asking(back_to), "asked the creator before replacing anything")
         if authorize_url is None or not safe_to_open(authorize_url):
             return self._reply(_could_not_start(back_to), "an install could not start")
         return self._reply(

@@ -16,7 +16,12 @@ from types import TracebackType
 from urllib.parse import urlsplit
 
 from kit_desktop.auth import pages as _pages
-from kit_desktop.auth.callback import AuthorizationResponse, CallbackRejected, check_callback
+from kit_desktop.auth.callback import (
+    UNEXPECTED_ISSUER,
+    AuthorizationResponse,
+    CallbackRejected,
+    check_callback,
+)
 from kit_desktop.auth.loopback_http import (
     REQUEST_TIMEOUT,
     HttpRequest,
@@ -25,18 +30,21 @@ from kit_desktop.auth.loopback_http import (
     Responder,
 )
 from kit_desktop.auth.pages import Page, PageRenderer
+from kit_desktop.auth.request_checks import PeerVerdict, not_a_visit, peer_verdict
 from kit_desktop.config import check_redirect_uri
 from kit_desktop.errors import (
     ConfigError,
     FlowCancelledError,
     FlowTimeoutError,
     KitError,
+    LinkReusedError,
     LoopbackError,
     PortInUseError,
 )
 
 __all__ = [
     "DONE_PATH",
+    "START_PATH",
     "AuthorizationResponse",
     "Binding",
     "LoopbackReceiver",
@@ -50,6 +58,9 @@ _log = logging.getLogger(__name__)
 DEFAULT_TIMEOUT = 300.0
 #: The fixed page the browser is sent to after the callback, so the code leaves the address bar.
 DONE_PATH = "/done"
+#: Where the app opens the browser: it answers with the authorization URL, so that URL (its
+#: state and code challenge) never sits on a command line other accounts can read.
+START_PATH = "/start"
 #: Seconds :meth:`LoopbackReceiver.serve_done` keeps serving ``/done`` by default.
 DONE_GRACE = 10.0
 #: Seconds a ``/done`` request waits for :meth:`LoopbackReceiver.finish` before a neutral page.
@@ -93,6 +104,8 @@ class LoopbackReceiver:
             install), already checked by ``install_entry.check_install_redirect``.
         port_in_state: Prefix the state with the bound port (``<port>.<state>``), so a relay
             page knows where to forward Kit's answer; read the result from :attr:`state`.
+        judge: Says which local account sent a request (default: from ``/proc`` on Linux);
+            another account's requests are refused.
 
     Raises:
         ConfigError: A redirect URI is not a loopback ``http`` URI with a port and path.
@@ -112,6 +125,7 @@ class LoopbackReceiver:
         request_timeout: float = REQUEST_TIMEOUT,
         back_to: str | None = None,
         port_in_state: bool = False,
+        judge: Callable[[HttpRequest], PeerVerdict] = peer_verdict,
     ) -> None:
         if not state or not state.isascii() or not state.isprintable():
             raise ValueError("state must be non-empty printable ASCII")
@@ -134,6 +148,9 @@ class LoopbackReceiver:
         self._done_page: Page | None = None
         self._closed = False
         self._back_to = back_to
+        self._judge = judge
+        self._authorization_url: str | None = None
+        self._starts = 0
         self._server, self._binding = bind_first(bindings, self, request_timeout)
         self._port = int(self._server.server_address[1])
         if port_in_state:
@@ -154,6 +171,20 @@ class LoopbackReceiver:
     def redirect_uri(self) -> str:
         """The redirect URI to send to Kit, with the real port (byte-identical each time)."""
         return self._redirect_uri
+
+    @property
+    def start_url(self) -> str:
+        """The address to open the browser on: it sends the browser to the authorization URL.
+
+        Only this address goes on a command line (the browser's); the authorization URL, with
+        its state and code challenge, is handed over in an HTTP answer instead.
+        """
+        return f"http://{self._binding.literal}:{self._port}{START_PATH}"
+
+    def set_authorization_url(self, url: str) -> None:
+        """Set where :attr:`start_url` sends the browser (this attempt's authorization URL)."""
+        with self._lock:
+            self._authorization_url = url
 
     @property
     def state(self) -> str:
@@ -265,6 +296,7 @@ class LoopbackReceiver:
                 self._serving.release()
         with self._lock:
             self._state = ""
+            self._authorization_url = None
             self._outcome = None
             self._done_page = None
         _log.info("stopped listening on port %d", self._port)
@@ -304,7 +336,9 @@ class LoopbackReceiver:
             return self._reply(_pages.status_page(421), "refused a request for another host")
         path, _, query = target.partition("?")
         if path == self._binding.path:
-            return self._on_callback(query)
+            return self._refusal(request) or self._on_callback(query)
+        if path == START_PATH:
+            return self._refusal(request) or self._on_start(request)
         if path == DONE_PATH:
             return self._on_done()
         return self._reply(_pages.NOT_FOUND, "refused a request for another path")
@@ -312,6 +346,45 @@ class LoopbackReceiver:
     def refuse(self, status: int, reason: str) -> Reply:
         """Answer a request refused at the HTTP level (the :class:`Responder` interface)."""
         return self._reply(_pages.status_page(status), f"refused a request: {reason}")
+
+    def _refusal(self, request: HttpRequest) -> Reply | None:
+        """Refuse another account's request, or one that is not a page the creator opened."""
+        if self._judge(request) is PeerVerdict.OTHER_ACCOUNT:
+            return self._reply(
+                _pages.OTHER_ACCOUNT, "refused a request from another account", important=True
+            )
+        reason = not_a_visit(request)
+        if reason is not None:
+            return self._reply(
+                _pages.NOT_A_VISIT, f"refused a request that is not a page visit ({reason})"
+            )
+        return None
+
+    def _on_start(self, request: HttpRequest) -> Reply:
+        with self._lock:
+            url = self._authorization_url
+            over = self._claim is not None or self._closed
+            again = self._starts > 0
+            self._starts += 1
+        if over or url is None:
+            return self._reply(_pages.ATTEMPT_OVER, "refused the start link: no attempt waits")
+        if again and self._judge(request) is not PeerVerdict.SAME_ACCOUNT:
+            # Who opened it first cannot be told apart from the creator: the URL may be in
+            # someone else's hands, so this attempt ends rather than risk their code.
+            if not self._take_claim("error"):
+                return self._reply(_pages.ATTEMPT_OVER, "refused the start link after the end")
+            return self._reply(
+                _pages.LINK_USED_ELSEWHERE,
+                "stopped the attempt: its start link was opened twice by someone unknown",
+                after_sent=partial(self._settle, LinkReusedError()),
+                important=True,
+            )
+        return self._reply(
+            Page(302, "Opening Kit", "Kit is opening so you can connect."),
+            "sent the browser on to Kit's consent page",
+            extra=(("Location", url),),
+            important=True,
+        )
 
     def _on_callback(self, query: str) -> Reply:
         with self._lock:
@@ -322,7 +395,13 @@ class LoopbackReceiver:
         try:
             response = check_callback(query, expected, self._expected_issuer)
         except CallbackRejected as rejected:
-            page = _pages.WRONG_FLOW if rejected.wrong_flow else _pages.BAD_REQUEST
+            page = (
+                _pages.WRONG_FLOW
+                if rejected.wrong_flow
+                else _pages.FOREIGN_ISSUER
+                if rejected.reason == UNEXPECTED_ISSUER
+                else _pages.BAD_REQUEST
+            )
             return self._reply(page, f"ignored a callback: {rejected.reason}")
         except KitError as error:  # ConsentDeniedError or AuthorizationError
             if not self._take_claim("error"):

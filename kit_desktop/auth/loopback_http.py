@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -57,11 +57,15 @@ class HttpRequest:
         method: The method token, as sent.
         target: The raw request target (path and query), never decoded.
         headers: ``(lower-case name, value)`` pairs, in order.
+        local: The server's end of the connection ``(host, port)``, when known.
+        peer: The client's end of the connection ``(host, port)``, when known.
     """
 
     method: str
     target: str
     headers: tuple[tuple[str, str], ...]
+    local: Address | None = None
+    peer: Address | None = None
 
     def header_values(self, name: str) -> list[str]:
         """Return every value of header ``name`` (case-insensitive)."""
@@ -313,7 +317,7 @@ class _Handler(socketserver.BaseRequestHandler):
                 reply = responder.refuse(refused.status, refused.reason)
             else:
                 self.server.mark(self.request, "busy")
-                reply = responder.respond(request)
+                reply = responder.respond(self._with_ends(request))
         except (OSError, ReceiverClosing):
             _log.debug("dropped a connection without a complete request (idle, slow or closed)")
             return
@@ -328,6 +332,17 @@ class _Handler(socketserver.BaseRequestHandler):
         _log.log(logging.INFO if reply.important else logging.DEBUG, "loopback: %s", reply.summary)
         self.server.mark(self.request, "lingering")
         self._peer_closed = self._linger()
+
+    def _with_ends(self, request: HttpRequest) -> HttpRequest:
+        """The request with both ends of its connection, so a responder can ask who sent it."""
+        try:
+            local = self.request.getsockname()
+            peer = self.request.getpeername()
+        except OSError:
+            return request
+        return replace(
+            request, local=(str(local[0]), int(local[1])), peer=(str(peer[0]), int(peer[1]))
+        )
 
     def finish(self) -> None:
         self._reader.close()

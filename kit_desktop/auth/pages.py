@@ -81,6 +81,45 @@ BACK_TO_KIT_REDIRECT = Page(
     "If this page stays, use the link below.",
     "ok",
 )
+FOREIGN_ISSUER = Page(
+    400,
+    "This answer did not come from Kit",
+    f"It names another sign-in server than the one {APP_NAME} uses, so it was ignored.",
+    f"Return to {APP_NAME}. If it is still waiting, finish connecting in the browser tab it "
+    "opened, or click Connect again.",
+    "error",
+)
+OTHER_ACCOUNT = Page(
+    403,
+    "This was not sent from your account",
+    f"Another account on this computer sent this to {APP_NAME}, so it was ignored.",
+    f"If you are connecting, keep using the browser tab {APP_NAME} opened for you. If "
+    f"{APP_NAME} and your browser run as different users, paste the address into "
+    f"{APP_NAME} instead.",
+    "error",
+)
+NOT_A_VISIT = Page(
+    403,
+    "Open this page in a tab",
+    f"{APP_NAME} only acts on pages you open yourself, so it ignored this request.",
+    f"If you were connecting, return to {APP_NAME}.",
+    "error",
+)
+LINK_USED_ELSEWHERE = Page(
+    409,
+    "This link was already opened",
+    f"{APP_NAME} had already sent this connection to Kit once. To keep your account safe, "
+    "it stopped this attempt.",
+    f"Return to {APP_NAME} and click Connect to start again.",
+    "error",
+)
+ATTEMPT_OVER = Page(
+    410,
+    "This connection attempt is over",
+    f"{APP_NAME} is no longer waiting for this connection.",
+    f"Return to {APP_NAME}; click Connect there to start again if you need to.",
+    "error",
+)
 NEUTRAL_DONE = Page(
     200,
     f"Return to {APP_NAME}",

@@ -2,8 +2,9 @@
 
 When Kit's answer cannot reach the loopback receiver (the relay page could not forward
 it, or the browser runs on another computer), the creator copies either the whole
-address from the browser's address bar or the bare code the relay page shows, and pastes
-it into the waiting window. :func:`code_from_paste` turns that into the code to exchange.
+address from the browser's address bar or the answer the relay page shows (its Copy
+button), and pastes it into the waiting window. :func:`code_from_paste` checks it like
+the loopback does and turns it into the code to exchange.
 """
 
 from __future__ import annotations
@@ -13,29 +14,44 @@ from urllib.parse import urlsplit
 
 from kit_desktop.auth.callback import (
     MAX_CODE_LENGTH,
+    UNEXPECTED_ISSUER,
     AuthorizationResponse,
     CallbackRejected,
     check_callback,
 )
-from kit_desktop.errors import PasteError, WrongAttemptPasteError
+from kit_desktop.errors import (
+    ForeignIssuerPasteError,
+    PartialPasteError,
+    PasteError,
+    WrongAttemptPasteError,
+)
 
 _BARE_CODE = re.compile(r"[A-Za-z0-9._~+/=-]+")
 #: Longest paste looked at (a full address with Kit's parameters fits easily).
 MAX_PASTE_LENGTH = 8192
 
 
-def code_from_paste(text: str, state: str) -> AuthorizationResponse:
+def code_from_paste(
+    text: str, state: str, expected_issuer: str | None = None
+) -> AuthorizationResponse:
     """Return the authorization response in ``text`` for the attempt with ``state``.
+
+    A pasted answer gets every check an answer arriving at the loopback gets (catalogue
+    73): this attempt's ``state`` (in constant time) and, when present, the issuer
+    (RFC 9207). So it must be Kit's whole answer: the address from the browser's address
+    bar, or the text the relay page's Copy button gives (``code=…&state=…&iss=…``). A bare
+    code is refused: nothing in it says which attempt or which server it is for.
 
     Args:
         text: A full redirected address (``…/callback?code=…&state=…``, the relay page's
-            address, or just ``?code=…&state=…``), or a bare code.
-        state: This attempt's state; an address must carry it (checked in constant time).
-            A bare code carries none: it is still bound to this attempt by PKCE, since only
-            this attempt's verifier can exchange it.
+            address, or just ``?code=…&state=…``), or the relay page's copied answer.
+        state: This attempt's state.
+        expected_issuer: The issuer an ``iss`` must name, or ``None`` to accept any.
 
     Raises:
-        WrongAttemptPasteError: The address carries another attempt's state.
+        WrongAttemptPasteError: The answer carries another attempt's state, or none.
+        ForeignIssuerPasteError: The answer names another issuer.
+        PartialPasteError: Only a bare code was pasted.
         PasteError: Anything else that is not a usable answer.
         ConsentDeniedError: The address says the creator chose not to connect.
         AuthorizationError: The address carries another error from Kit.
@@ -46,11 +62,13 @@ def code_from_paste(text: str, state: str) -> AuthorizationResponse:
     if "?" in cleaned or ("=" in cleaned and "&" in cleaned):
         query = urlsplit(cleaned).query if "?" in cleaned else cleaned
         try:
-            return check_callback(query, state)
+            return check_callback(query, state, expected_issuer)
         except CallbackRejected as rejected:
             if rejected.wrong_flow:
                 raise WrongAttemptPasteError(detail=rejected.reason) from None
+            if rejected.reason == UNEXPECTED_ISSUER:
+                raise ForeignIssuerPasteError(detail=rejected.reason) from None
             raise PasteError(detail=rejected.reason) from None
-    if len(cleaned) > MAX_CODE_LENGTH or not _BARE_CODE.fullmatch(cleaned):
-        raise PasteError(detail="not a code")
-    return AuthorizationResponse(code=cleaned, state=state)
+    if len(cleaned) <= MAX_CODE_LENGTH and _BARE_CODE.fullmatch(cleaned):
+        raise PartialPasteError(detail="a bare code, without state or issuer")
+    raise PasteError(detail="not a code")

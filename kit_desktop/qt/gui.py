@@ -120,6 +120,8 @@ class GuiApp(QObject):
         wire_api(window.api_panel, self.api)
         self.api.reconnect_needed.connect(session.report_reconnect_needed)
         window.paste_submitted.connect(session.paste_response)
+        window.install_answered.connect(session.answer_install)
+        session.install_question.connect(window.show_install_question)
         session.paste_rejected.connect(window.show_paste_error)
         self.installs = start_install_listener(
             settings.redirect_uris,

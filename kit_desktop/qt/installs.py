@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from kit_desktop.auth.install_entry import INSTALL_WAIT, InstallEntry
+from kit_desktop.auth.install_entry import INSTALL_WAIT, InstallAnswer, InstallEntry
 from kit_desktop.errors import KitError
 
 _log = logging.getLogger(__name__)
@@ -29,15 +29,15 @@ class Handoff:
 
     def __init__(self) -> None:
         self._answered = threading.Event()
-        self._url: str | None = None
+        self._url: InstallAnswer = None
 
-    def answer(self, url: str | None) -> None:
-        """Give the authorization URL (``None``: no attempt started). First answer wins."""
+    def answer(self, url: InstallAnswer) -> None:
+        """Give the app's answer (see :data:`InstallAnswer`). First answer wins."""
         if not self._answered.is_set():
             self._url = url
             self._answered.set()
 
-    def wait(self, timeout: float) -> str | None:
+    def wait(self, timeout: float) -> InstallAnswer:
         """Return the answer, or ``None`` after ``timeout`` seconds."""
         return self._url if self._answered.wait(timeout) else None
 
@@ -69,7 +69,7 @@ class InstallListener(QThread):
     def __init__(
         self,
         redirect_uri: str,
-        answer: Callable[[str], str | None],
+        answer: Callable[[str], InstallAnswer],
         *,
         app_hosts: Sequence[str],
         extra_origins: Sequence[str] = (),
@@ -113,7 +113,7 @@ class InstallListener(QThread):
             return True
         return self.wait(timeout_ms)
 
-    def _ask_gui(self, redirect: str) -> str | None:
+    def _ask_gui(self, redirect: str) -> InstallAnswer:
         handoff = Handoff()
         self.install_requested.emit(redirect, handoff)
         return handoff.wait(self._wait)
@@ -132,7 +132,7 @@ class InstallListener(QThread):
 
 def start_install_listener(
     redirect_uris: Sequence[str],
-    answer: Callable[[str], str | None],
+    answer: Callable[[str], InstallAnswer],
     *,
     app_hosts: Sequence[str],
     extra_origins: Sequence[str] = (),

@@ -12,6 +12,7 @@ from PySide6.QtCore import QObject, QSettings, QTimer, Signal, Slot
 
 from kit_desktop.api.account import Account
 from kit_desktop.auth.browser import BrowserOpener, open_system_browser
+from kit_desktop.auth.install_entry import ASKING_CREATOR, InstallAnswer
 from kit_desktop.auth.loopback import AuthorizationResponse
 from kit_desktop.auth.oauth import AuthorizationAttempt
 from kit_desktop.auth.paste import code_from_paste
@@ -26,6 +27,7 @@ from kit_desktop.errors import (
     NotConnectedError,
     PasteError,
     ReconnectNeededError,
+    RelayPageMissingError,
 )
 from kit_desktop.qt.diagnostics import diagnostics_text
 from kit_desktop.qt.loopback_thread import LoopbackThread
@@ -60,6 +62,8 @@ class KitSession(QObject):
         changed(object): A new :class:`SessionView`.
         attempt_changed(object): The current attempt's :class:`AttemptView`, or ``None``.
         attention_requested(): Kit's answer arrived: bring the window to the front.
+        install_question(str): Kit asked to install while connected or connecting: ask the
+            creator (answer with :meth:`answer_install`).
         notice(str): A short transient message for the status bar.
         paste_rejected(str): What was pasted is not Kit's answer; the reason, in words.
 
@@ -76,6 +80,7 @@ class KitSession(QObject):
     changed = Signal(object)
     attempt_changed = Signal(object)
     attention_requested = Signal()
+    install_question = Signal(str)
     notice = Signal(str)
     paste_rejected = Signal(str)
 
@@ -101,11 +106,13 @@ class KitSession(QObject):
         auto = self._qsettings.value(AUTO_RENEW_KEY, True, type=bool)
         self._view = SessionView(practice=practice, auto_renew=bool(auto))
         self._attempt: AuthorizationAttempt | None = None
+        self._start_url = ""  # what the browser is opened on (never the authorization URL)
         self._thread: LoopbackThread | None = None
         self._exchange_task: Task | None = None
         self._refresh_task: Task | None = None
         self._disconnecting = False
         self._resume_tokens = False  # an install replaced a connection; reload it if it fails
+        self._pending_install: str | None = None  # Kit's page, while the creator is asked
         self._last_renewed: float | None = None
         self._renew_failures = 0
         self._renew_not_before = 0.0
@@ -153,30 +160,32 @@ class KitSession(QObject):
         if attempt is None:
             return
         self._set(phase=Phase.OPENING, headline=self.tr("Opening Kit in your browser…"), detail="")
-        self._workers.run(
-            functools.partial(self.opener, attempt.url),
-            self._on_browser_opened,
-            self._on_browser_failed,
-        )
+        self._open_browser()
 
-    def start_install(self, back_to: str) -> str | None:
+    def start_install(self, back_to: str) -> InstallAnswer:
         """Kit's App Store asked to connect: start an attempt that ends back at ``back_to``.
 
         The browser is already on the app's install entry, so it is not opened again: the
-        entry sends it to the returned authorization URL. A running attempt is replaced.
-        While connected, the saved connection stays in use until the new one is kept.
+        entry sends it to the returned authorization URL. Any web page can make a browser
+        open that entry, so a running attempt or a saved connection is never replaced on
+        its say-so (catalogue 71): then the creator is asked in the window
+        (:attr:`install_question`) and :data:`ASKING_CREATOR` is returned; Replace starts
+        the install in a new browser tab (:meth:`answer_install`).
 
         Args:
             back_to: Kit's app page, already checked against the allowed hosts.
 
         Returns:
-            The new attempt's authorization URL, or ``None`` when none could start.
+            The new attempt's authorization URL, :data:`ASKING_CREATOR`, or ``None`` when
+            nothing could start.
         """
         if self._disconnecting:
             return None
-        if self._thread is not None:
-            self._abandon_attempt()
-        self._resume_tokens = self._resume_tokens or self._view.phase.has_tokens
+        phase = self._view.phase
+        if self._thread is not None or phase.attempt_running or phase.has_tokens:
+            self._pending_install = back_to
+            self.install_question.emit(self._install_question())
+            return ASKING_CREATOR
         attempt = self._begin_attempt(back_to=back_to)
         if attempt is None:
             return None
@@ -190,6 +199,51 @@ class KitSession(QObject):
         )
         return attempt.url
 
+    @Slot(bool)
+    def answer_install(self, replace: bool) -> None:
+        """The creator's answer to :attr:`install_question`: run Kit's install, or not.
+
+        Replace ends a running attempt, keeps the saved connection in use until the new
+        one is kept (and revokes it then), and opens the browser on the install's attempt.
+        """
+        back_to, self._pending_install = self._pending_install, None
+        if back_to is None or self._disconnecting:
+            return
+        if not replace:
+            self.notice.emit(
+                self.tr("Kept your current connection. Kit's install was not finished.")
+            )
+            return
+        if self._thread is not None or self._view.phase.attempt_running:
+            self._abandon_attempt()
+        self._resume_tokens = self._resume_tokens or self._view.phase.has_tokens
+        attempt = self._begin_attempt(back_to=back_to)
+        if attempt is None:
+            return
+        self._set(
+            phase=Phase.OPENING,
+            headline=self.tr("Opening Kit in your browser…"),
+            detail="",
+            refreshing=False,
+        )
+        self._open_browser()
+
+    def _install_question(self) -> str:
+        account = self._view.account
+        if self._view.phase.has_tokens:
+            who = account.email or account.name if account is not None else ""
+            replaced = (
+                self.tr("your connection to %1").replace("%1", who)
+                if who
+                else self.tr("your current connection")
+            )
+        else:
+            replaced = self.tr("the connection you started")
+        return self.tr(
+            "Kit asked to connect Kit Desktop (an install from Kit's App Store). Going on "
+            "replaces %1. If you did not just click Install in Kit, choose Keep."
+        ).replace("%1", replaced)
+
     @Slot(str)
     def paste_response(self, text: str) -> None:
         """Finish the waiting attempt with an address or code the creator pasted."""
@@ -197,7 +251,7 @@ class KitSession(QObject):
         if attempt is None or self._view.phase is not Phase.WAITING:
             return
         try:
-            response = code_from_paste(text, attempt.state)
+            response = code_from_paste(text, attempt.state, self.services.settings.issuer)
         except (ConsentDeniedError, AuthorizationError) as exc:
             self._abandon_attempt()
             self._on_attempt_ended(exc)
@@ -218,6 +272,7 @@ class KitSession(QObject):
             self._fail(exc)
             return None
         self._attempt = attempt
+        self._start_url = receiver.start_url
         self.attempt_changed.emit(_attempt_view(attempt))
         thread = LoopbackThread(receiver, self)
         thread.received.connect(self._on_loopback_received)
@@ -248,11 +303,19 @@ class KitSession(QObject):
     def reopen_browser(self) -> None:
         """Open the current attempt's page again."""
         if self._attempt is not None and self._view.phase is Phase.WAITING:
-            self._workers.run(
-                functools.partial(self.opener, self._attempt.url),
-                self._on_browser_opened,
-                self._on_browser_failed,
-            )
+            self._open_browser()
+
+    def _open_browser(self) -> None:
+        """Open the browser on the receiver's start link (off the GUI thread).
+
+        The start link answers with the authorization URL, so that URL never appears on
+        the browser's command line, which other accounts can read (catalogue 70).
+        """
+        self._workers.run(
+            functools.partial(self.opener, self._start_url),
+            self._on_browser_opened,
+            self._on_browser_failed,
+        )
 
     @Slot()
     def cancel(self) -> None:
@@ -338,6 +401,11 @@ class KitSession(QObject):
             return
         if self._view.phase.attempt_running:  # the creator clicked Connect meanwhile
             self._set(storage=result.storage)
+            return
+        if result.tokens is None and self.services.settings.relay_missing:
+            # A build for Kit without its relay page: say so now, not after a click.
+            self._set(storage=result.storage)
+            self._fail(RelayPageMissingError(detail=self.services.settings.route_summary))
             return
         if result.tokens is None:
             self._set(
@@ -626,7 +694,9 @@ class KitSession(QObject):
             return
         self._set(
             phase=Phase.FAILED,
-            headline=self.tr("Could not connect"),
+            headline=self.tr("Kit Desktop can't connect to Kit yet")
+            if isinstance(exc, RelayPageMissingError)
+            else self.tr("Could not connect"),
             detail=exc.user_message,
             waiting_until=None,
             refreshing=False,

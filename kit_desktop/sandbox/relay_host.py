@@ -72,6 +72,7 @@ class RelayHost:
         self._install_port = ports[0] or None if len(ports) >= 2 else None
         self._callback_ports = [port for port in ports if port]
         self._app_hosts = tuple(app_hosts)
+        self.pages_served = 0  # how often a browser loaded the page (tests follow the road)
 
     def note_app_port(self, port: int, *, install: bool = False) -> None:
         """Add a port the app bound (for redirect URIs with port 0)."""
@@ -92,6 +93,8 @@ class RelayHost:
 
     def page(self) -> Response:
         """The relay page, baked with the app's ports."""
+        with self._lock:
+            self.pages_served += 1
         settings = self.settings()
         if settings is None:
             return Response(503, b"The app has not started listening yet.", dict(_PAGE_HEADERS))

@@ -1,9 +1,9 @@
-"""The window's two small dialogs: confirm Disconnect, and About; both plain text."""
+"""The window's small dialogs: confirm Disconnect, Kit's install request, About; plain text."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication, Qt
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QAbstractButton, QMessageBox, QWidget
 
 from kit_desktop import __version__
 
@@ -49,3 +49,24 @@ def show_about(parent: QWidget) -> QMessageBox:
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     box.open()
     return box
+
+
+def ask_install(parent: QWidget, question: str) -> tuple[QMessageBox, QAbstractButton]:
+    """Open (without blocking) the question an install while connected needs (catalogue 71).
+
+    Returns the box and its Replace button: only a click on that button means Replace;
+    Keep, Esc or closing the box keeps what is there. The text is the session's own words
+    and the account's e-mail, shown as plain text.
+    """
+    box = QMessageBox(parent)
+    box.setWindowTitle(_tr("Connect Kit again?"))
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.setIcon(QMessageBox.Icon.Question)
+    box.setText(question)
+    replace = box.addButton(_tr("Replace connection"), QMessageBox.ButtonRole.AcceptRole)
+    keep = box.addButton(_tr("Keep current connection"), QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(keep)
+    box.setEscapeButton(keep)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.open()
+    return box, replace

@@ -11,9 +11,18 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QEvent, QSettings, Signal
+from PySide6.QtCore import QByteArray, QEvent, QSettings, Signal, Slot
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QMainWindow, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from kit_desktop import APP_NAME
 
@@ -46,6 +55,7 @@ class MainWindow(QMainWindow):
         retry_storage_requested(): "Try again" on the storage warning.
         diagnostics_requested(): Help > Copy diagnostics.
         paste_submitted(str): Kit's code or redirected address, pasted while waiting.
+        install_answered(bool): The answer to an install question: True to replace.
         closing(): The window is about to close.
     """
 
@@ -59,6 +69,7 @@ class MainWindow(QMainWindow):
     retry_storage_requested = Signal()
     diagnostics_requested = Signal()
     paste_submitted = Signal(str)
+    install_answered = Signal(bool)
     closing = Signal()
 
     def __init__(
@@ -83,6 +94,8 @@ class MainWindow(QMainWindow):
         self._content: WindowContent | None = None
         self._view: SessionView | None = None
         self._attempt: AttemptView | None = None
+        self._install_box: QMessageBox | None = None
+        self._install_replace: QAbstractButton | None = None
         self.setWindowTitle(APP_NAME)
         geometry = self._settings.value(GEOMETRY_KEY)
         if not (isinstance(geometry, QByteArray) and self.restoreGeometry(geometry)):
@@ -169,6 +182,35 @@ class MainWindow(QMainWindow):
     def show_notice(self, text: str) -> None:
         """Show a short message in the status bar for a few seconds (plain text)."""
         self.statusBar().showMessage(text, NOTICE_MS)
+
+    def show_install_question(self, question: str) -> None:
+        """Ask whether Kit's install may replace the connection (a newer question wins).
+
+        The window flashes in the taskbar rather than jumping in front: the request came
+        from the browser, which any web page can steer.
+        """
+        from kit_desktop.ui.dialogs import ask_install
+
+        if self._install_box is not None:
+            box, self._install_box = self._install_box, None
+            box.done(-1)  # withdrawn: neither answer
+        box, self._install_replace = ask_install(self, question)
+        box.finished.connect(self._on_install_box_finished)
+        self._install_box = box
+        QApplication.alert(self)
+
+    @property
+    def install_box(self) -> QMessageBox | None:
+        """The open install question, if any."""
+        return self._install_box
+
+    @Slot(int)
+    def _on_install_box_finished(self, result: int) -> None:
+        box = self._install_box
+        if box is None or self.sender() is not box:
+            return  # withdrawn for a newer question
+        self._install_box = None
+        self.install_answered.emit(box.clickedButton() is self._install_replace)
 
     def bring_to_front(self) -> None:
         """Raise and activate the window; flash it in the taskbar if the system refuses focus."""

@@ -13,6 +13,7 @@ import pytest
 from PySide6.QtCore import QSettings, Qt
 from pytestqt.qtbot import QtBot
 
+from kit_desktop.auth.install_entry import ASKING_CREATOR
 from kit_desktop.auth.loopback import LoopbackReceiver
 from kit_desktop.config import SANDBOX_CLIENT_ID, Settings
 from kit_desktop.qt.loopback_thread import LoopbackThread
@@ -126,7 +127,9 @@ def test_c28_new_transaction_closes_old_listener(
         first = flow.start()
         assert port_of(first) == ports[0]
         held = Held(session)
-        assert session.start_install("https://app.kit.com/apps/42") is not None
+        # An install while connecting asks first (case 71); the creator agrees.
+        assert session.start_install("https://app.kit.com/apps/42") is ASKING_CREATOR
+        session.answer_install(True)
         second = flow.attempt
         # #1 was stopped (its port freed) before #2 bound, so #2 listens where #1 did.
         assert port_of(second) == ports[0]
@@ -135,7 +138,7 @@ def test_c28_new_transaction_closes_old_listener(
         held.finish()
         for state in (first.state, second.state[:-1]):
             assert get(ports[0], f"/callback?code={CODE}&state={quote(state)}")[0] == 400
-        assert session.view.phase is Phase.WAITING
+        qtbot.waitUntil(lambda: session.view.phase is Phase.WAITING)
         assert server.oauth.token_requests == 0
     finally:
         close_session(qtbot, session)
@@ -150,12 +153,12 @@ def test_c28_new_transaction_replaces_single_port_listener(
     first = flow.start()
     held = Held(session)
     try:
-        url = session.start_install("https://app.kit.com/apps/42")
+        assert session.start_install("https://app.kit.com/apps/42") is ASKING_CREATOR
+        session.answer_install(True)  # the creator agrees (case 71)
         held.finish()
         assert session.view.last_error_code != "PortInUseError", session.view.detail
-        assert url is not None
         assert flow.attempt.redirect_uri == uri and flow.attempt.state != first.state
-        assert session.view.phase is Phase.WAITING
+        qtbot.waitUntil(lambda: session.view.phase is Phase.WAITING)
     finally:
         held.release.set()
         close_session(qtbot, session)

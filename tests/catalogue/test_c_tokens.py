@@ -165,7 +165,7 @@ def test_c31_sign_in_sends_the_redirect_uri_and_verifier_the_browser_saw(
     wait_phase(qtbot, session, Phase.CONNECTED)
 
     [post] = http.posts_to(services.settings.token_url)
-    query = parse_qs(urlsplit(browser.visits[0].url).query)
+    query = parse_qs(urlsplit(browser.visits[0].consent_url).query)
     assert post.data["redirect_uri"] == query["redirect_uri"][0]
     assert urlsplit(post.data["redirect_uri"]).port not in (None, 0)
     assert s256(post.data["code_verifier"]) == query["code_challenge"][0]

@@ -160,7 +160,12 @@ def test_c67_no_browser_shows_the_link_and_keeps_waiting(
     QGuiApplication.clipboard().clear()
     QTest.mouseClick(card.copy_link_button, Qt.MouseButton.LeftButton)
     url = QGuiApplication.clipboard().text()
-    assert no_browser.urls == [url]
+    # The opener got the loopback start link (nothing secret on a command line, case 70);
+    # Copy link gives the authorization URL it leads to, usable in any browser.
+    (start_link,) = no_browser.urls
+    assert start_link.endswith("/start")
+    started = requests.get(start_link, allow_redirects=False, timeout=10)
+    assert started.headers["Location"] == url
     (url_field,) = [
         f for f in gui.window.findChildren(SecretField) if f.name == "Authorization URL"
     ]

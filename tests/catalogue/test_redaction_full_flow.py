@@ -230,7 +230,7 @@ def test_c16_no_secrets_in_logs_full_flow_window(
         "copied diagnostics": diagnostics[1],
     }
     assert leaks(texts, hunted) == []
-    assert leaks({"browser": browser.visits[0].url}, hunted)  # control: the hunt does find
+    assert leaks({"browser": browser.visits[0].consent_url}, hunted)  # control: the hunt finds
 
 
 # --- subprocesses: the command line ------------------------------------------------------------

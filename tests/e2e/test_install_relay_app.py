@@ -23,7 +23,7 @@ from kit_desktop.qt.gui import GuiApp
 from kit_desktop.qt.session import KitSession
 from kit_desktop.qt.state import Phase
 from kit_desktop.sandbox import SandboxServer
-from tests.helpers.browser import CHROMIUM_FLAGS, chromium_path, open_in_thread
+from tests.helpers.browser import CHROMIUM_FLAGS, BrowserJob, chromium_path, open_in_thread
 from tests.helpers.fake_keyrings import MemoryKeyring
 from tests.helpers.realparts import require
 from tests.helpers.relay_server import RelaySite
@@ -74,6 +74,41 @@ def test_install_from_the_sandbox_app_store_in_chromium(qtbot: QtBot, apps: list
     assert "Installed" in page.text
     qtbot.waitUntil(lambda: session.view.phase is Phase.CONNECTED, timeout=10_000)
     assert session.view.headline.startswith("Connected as")
+    assert gui.sandbox.relay.pages_served == 2, "in through the relay page, and back through it"
+
+
+def test_install_with_kits_bare_redirect_in_chromium(qtbot: QtBot, apps: list[GuiApp]) -> None:
+    # Kit's authentication docs show ?redirect=https://app.kit.com/apps (no app id).
+    gui = start(qtbot, apps, Settings(redirect_uris=LOOPBACK), lambda url: False)
+    assert gui.sandbox is not None and gui.session is not None
+    gui.sandbox.store.redirect_form = "bare"
+    session = gui.session
+    job = open_in_thread(gui.sandbox.install_url, "allow", timeout=30)
+    qtbot.waitUntil(lambda: job.done, timeout=40_000)
+    page = job.wait()
+    assert page.url == gui.sandbox.app_store_url, page
+    assert "App Store" in page.text and "Installed" in page.text
+    qtbot.waitUntil(lambda: session.view.phase is Phase.CONNECTED, timeout=10_000)
+
+
+def test_practice_connect_walks_the_relay_road_in_chromium(
+    qtbot: QtBot, apps: list[GuiApp]
+) -> None:
+    jobs: list[BrowserJob] = []
+
+    def opener(url: str) -> bool:
+        jobs.append(open_in_thread(url, "allow", timeout=30))
+        return True
+
+    gui = start(qtbot, apps, Settings(redirect_uris=LOOPBACK), opener)
+    session, sandbox = gui.session, gui.sandbox
+    assert session is not None and sandbox is not None
+    gui.window.card.primary_button.click()
+    qtbot.waitUntil(lambda: session.view.phase is Phase.CONNECTED, timeout=40_000)
+    page = jobs[0].wait()
+    assert "Connected as Sandbox Creator Studio" in page.text
+    assert sandbox.relay.pages_served == 1
+    assert sandbox.app.redirect_uris == (sandbox.relay_url,), "registered as Kit would take it"
 
 
 @pytest.fixture
@@ -155,7 +190,7 @@ class FallbackVisit(threading.Thread):
         def refuse(route: Route) -> None:
             route.abort("connectionrefused")
 
-        page.route(f"http://127.0.0.1:{self.app_port}/**", refuse)
+        page.route(f"http://127.0.0.1:{self.app_port}/callback*", refuse)
         page.goto(self.url, wait_until="load")
         page.click("#allow")
         for _ in range(2):  # Playwright may first report the refused navigation itself

@@ -33,7 +33,8 @@ class Visit:
     """What one opened URL led to.
 
     Attributes:
-        url: The authorization URL the app opened.
+        url: The address the app opened (its start link).
+        consent_url: The authorization URL the start link led to ('' when not reached).
         callback_status: The loopback ``/callback`` answer's status (0 when not reached).
         done_status: The ``/done`` answer's status (0 when not reached).
         done_page: The ``/done`` page's text ('' when not reached).
@@ -42,6 +43,7 @@ class Visit:
     """
 
     url: str
+    consent_url: str = ""
     callback_status: int = 0
     done_status: int = 0
     done_page: str = field(default="", repr=False)
@@ -108,6 +110,7 @@ class UserBrowser:
             http.trust_env = False  # straight to 127.0.0.1, whatever proxy the machine has
             page = http.get(visit.url, timeout=REQUEST_TIMEOUT)  # the app's start link first
             assert page.status_code == 200, f"no consent page: {page.status_code}"
+            visit.consent_url = page.url
             decided = http.post(
                 urljoin(page.url, "/oauth/authorize/decision"),
                 data={"consent_id": consent_id(page.text), "decision": self.decision},

@@ -165,7 +165,8 @@ def test_a_foreign_redirect_never_starts_anything(qtbot: QtBot, made: list[GuiAp
 def test_an_install_while_connected_keeps_the_saved_connection_if_denied(
     qtbot: QtBot, made: list[GuiApp]
 ) -> None:
-    gui = start(qtbot, made)
+    opened: list[str] = []
+    gui = start(qtbot, made, opened)
     session, sandbox = parts(gui)
     first = Visit(sandbox.install_url)
     qtbot.waitUntil(lambda: not first.is_alive(), timeout=30_000)
@@ -173,9 +174,18 @@ def test_an_install_while_connected_keeps_the_saved_connection_if_denied(
     qtbot.waitUntil(lambda: session.view.phase is Phase.CONNECTED, timeout=10_000)
     notices: list[str] = []
     session.notice.connect(notices.append)
-    again = Visit(sandbox.install_url, decision="deny")
+    again = Visit(sandbox.install_url)
     qtbot.waitUntil(lambda: not again.is_alive(), timeout=30_000)
     again.finish()
+    assert "Answer in Kit Desktop" in again.final_text  # connected: the app asks first
+    box = gui.window.install_box
+    assert box is not None
+    next(button for button in box.buttons() if button.text() == "Replace connection").click()
+    qtbot.waitUntil(lambda: len(opened) == 1)  # the install goes on in a new tab
+    denied = Visit(opened[0], decision="deny")
+    qtbot.waitUntil(lambda: not denied.is_alive(), timeout=30_000)
+    denied.finish()
+    assert f'href="{sandbox.app_page_url}?success=true"' in denied.final_text
     qtbot.waitUntil(lambda: session.view.phase is Phase.CONNECTED, timeout=10_000)
     assert any("saved connection is still in use" in notice for notice in notices)
 

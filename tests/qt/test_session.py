@@ -249,8 +249,10 @@ def test_connect_flow_reaches_connected(
     (attempt,) = attempts.values
     assert isinstance(attempt, AttemptView)
     assert port_of(attempt) != 0
-    assert browser.visits[0].url == attempt.url
     browser.join()
+    # The browser is opened on the receiver's start link, which leads to the attempt's URL.
+    assert browser.visits[0].url == f"http://127.0.0.1:{port_of(attempt)}/start"
+    assert browser.visits[0].consent_url == attempt.url
     visit = browser.visits[0]
     assert (visit.error, visit.callback_status, visit.done_status) == ("", 302, 200)
     assert f"Connected as {WHO}" in visit.done_page

@@ -33,10 +33,10 @@ RELAY = "https://publisher.example/kit-desktop/relay.html"
         f"{RELAY}?code=CODE-1.x_y~z&state={STATE}",
         f"  ?code=CODE-1.x_y~z&state={STATE}\n",
         f"code=CODE-1.x_y~z&state={STATE}",
-        "CODE-1.x_y~z",
+        f"code=CODE-1.x_y~z&state={STATE}&iss=https%3A%2F%2Fapi.kit.com",
     ],
 )
-def test_an_address_or_a_bare_code_gives_the_code(text: str) -> None:
+def test_an_address_or_the_relays_copied_answer_gives_the_code(text: str) -> None:
     response = code_from_paste(text, STATE)
     assert response.code == "CODE-1.x_y~z"
     assert response.state == STATE

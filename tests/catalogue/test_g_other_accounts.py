@@ -1,0 +1,384 @@
+"""Catalogue G, case 70: another account on this computer cannot take over a connection.
+
+A real second account (uid 65534, ``tests/helpers/second_account.py``) runs
+``g_attacker.py``: it reads every process's command line, as any account may, looking for
+the app's authorization URL; with it, it authorizes that URL itself and delivers the code
+to the app's loopback port before the creator clicks Allow (RFC 8252 section 8.3). The
+creator's browser is ``g_browser.py``, a real process holding what the app opened on its
+command line, exactly as a system opener leaves it; it loads the page and has not clicked
+Allow yet.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import parse_qs, quote, urlsplit
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from kit_desktop.config import Settings
+from kit_desktop.qt.gui import GuiApp
+from kit_desktop.qt.state import AttemptView, Phase
+from tests.helpers.browser import browser_env, chromium_path, open_in_thread
+from tests.helpers.fake_keyrings import MemoryKeyring
+from tests.helpers.realparts import require
+from tests.helpers.second_account import (
+    other_account_command,
+    require_other_account,
+    script_folder,
+)
+from tests.helpers.user_browser import UserBrowser
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+ATTACKER = HERE / "g_attacker.py"
+BROWSER = HERE / "g_browser.py"
+LOOPBACK = ("http://127.0.0.1:0/callback", "http://127.0.0.1:0/callback")
+QT_NOISE = (
+    "This plugin does not support propagateSizeHints()",
+    "This plugin does not support raise()",
+)
+pytestmark = pytest.mark.qt_log_ignore(*QT_NOISE)
+
+
+def launch_browser(url: str) -> bool:
+    """The system opener: a browser process with ``url`` on its command line."""
+    subprocess.run([sys.executable, str(BROWSER), url], check=True, timeout=30)
+    return True
+
+
+@pytest.fixture
+def browsers() -> Iterator[None]:
+    """Close every stand-in browser the test left open."""
+    yield
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            line = Path(f"/proc/{name}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if str(BROWSER).encode() in line:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(name), signal.SIGKILL)
+
+
+@pytest.fixture
+def apps(qtbot: QtBot) -> Iterator[list[GuiApp]]:
+    made: list[GuiApp] = []
+    yield made
+    for gui in made:
+        gui.shutdown()
+        gui.window.close()
+
+
+class Attacker:
+    """The other account's watcher, running while the test drives the app."""
+
+    def __init__(self, folder: Path, seconds: float = 15.0) -> None:
+        self.process = subprocess.Popen(
+            other_account_command(folder / ATTACKER.name, [str(seconds)]),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=folder,
+            env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
+        )
+
+    @property
+    def done(self) -> bool:
+        return self.process.poll() is not None
+
+    def report(self) -> dict[str, object]:
+        out, err = self.process.communicate(timeout=60)
+        lines = [line for line in out.splitlines() if line.strip()]
+        assert lines, f"the attacker printed nothing: {err[-2000:]}"
+        report = json.loads(lines[-1])
+        assert isinstance(report, dict)
+        assert report["uid"] == 65534, report
+        return report
+
+
+def assert_attack_failed(report: dict[str, object]) -> None:
+    """Nothing on any command line let the other account finish the creator's attempt."""
+    found = str(report["found"])
+    assert found in ("", "loopback"), f"the other account got the authorization URL: {report}"
+    if found == "loopback":
+        assert report["loopback_status"] == 403, report
+    assert "callback_status" not in report, report
+
+
+def test_c70_another_account_cannot_finish_a_connect_started_in_the_window(
+    qtbot: QtBot, apps: list[GuiApp], browsers: None
+) -> None:
+    require_other_account()
+    gui = GuiApp(
+        Settings(redirect_uris=LOOPBACK),
+        practice=True,
+        opener=launch_browser,
+        backend=MemoryKeyring(),
+    )
+    apps.append(gui)
+    gui.show()
+    qtbot.waitUntil(lambda: gui.session is not None and gui.session.view.storage is not None)
+    session, sandbox = gui.session, gui.sandbox
+    assert session is not None and sandbox is not None
+    with script_folder(ATTACKER) as folder:
+        attacker = Attacker(folder)
+        gui.window.card.primary_button.click()
+        qtbot.waitUntil(lambda: attacker.done, timeout=40_000)
+        report = attacker.report()
+    assert_attack_failed(report)
+    qtbot.waitUntil(lambda: session.view.phase is Phase.WAITING)  # for the creator's own Allow
+    assert sandbox.oauth.last_code_exchange(sandbox.app.client_id) is None
+
+
+def test_c70_another_account_cannot_finish_a_connect_started_on_the_command_line(
+    tmp_path: Path, browsers: None
+) -> None:
+    require_other_account()
+    env = {
+        **os.environ,
+        "BROWSER": f"{sys.executable} {BROWSER} %s",
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+    }
+    with script_folder(ATTACKER) as folder:
+        attacker = Attacker(folder)
+        cli = subprocess.Popen(
+            [sys.executable, "main.py", "--sandbox", "connect"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            report = attacker.report()
+        finally:
+            cli.send_signal(signal.SIGINT)
+            out, err = cli.communicate(timeout=30)
+    assert_attack_failed(report)
+    assert "Connected" not in out, (out, err)
+
+
+class ProcessWatch:
+    """Reads every process's command line and environment, over and over, in a thread.
+
+    What another account could read at any moment: ``/proc/PID/cmdline`` is readable by all,
+    ``environ`` by the owner (and root, which this watch runs as, so it sees more than an
+    attacker could). Distinct texts are kept; :meth:`leaks` looks for secrets in them.
+    """
+
+    def __init__(self) -> None:
+        self.texts: set[bytes] = set()
+        self.rounds = 0
+        self._stop = threading.Event()
+        self._me = os.getpid()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            for name in os.listdir("/proc"):
+                if not name.isdigit() or int(name) == self._me:
+                    continue
+                for part in ("cmdline", "environ"):
+                    try:
+                        self.texts.add(Path(f"/proc/{name}/{part}").read_bytes())
+                    except OSError:
+                        continue
+            self.rounds += 1
+            time.sleep(0.002)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+    def leaks(self, secrets: set[str]) -> list[str]:
+        """The secrets (shortened) that appeared in any command line or environment."""
+        found = []
+        for secret in secrets:
+            raw = secret.encode()
+            quoted = quote(secret, safe="").encode()
+            if any(raw in text or quoted in text for text in self.texts):
+                found.append(secret[:6] + "…")
+        return found
+
+
+def browser_cli(url: str) -> bool:
+    """The system opener with a real browser: Chromium, through the test's BROWSER command."""
+    env = {**os.environ, **browser_env("allow", Path(tempfile.mkdtemp()) / "result.json")}
+    subprocess.run(
+        [sys.executable, "-m", "tests.helpers.browser_cli", url],
+        check=True,
+        timeout=30,
+        cwd=ROOT,
+        env=env,
+    )
+    return True
+
+
+def test_c70_nothing_that_completes_a_connection_is_on_any_command_line(
+    qtbot: QtBot, apps: list[GuiApp]
+) -> None:
+    require(chromium_path() is not None, "Chromium (apt-get install chromium)")
+    gui = GuiApp(
+        Settings(redirect_uris=LOOPBACK), practice=True, opener=browser_cli, backend=MemoryKeyring()
+    )
+    apps.append(gui)
+    attempts: list[AttemptView] = []
+    watch = ProcessWatch()
+    try:
+        gui.show()
+        qtbot.waitUntil(lambda: gui.session is not None and gui.session.view.storage is not None)
+        session, sandbox = gui.session, gui.sandbox
+        assert session is not None and sandbox is not None
+        session.attempt_changed.connect(attempts.append)
+
+        # An App Store install, in Chromium, through the sandbox's relay page.
+        job = open_in_thread(sandbox.install_url, "allow", timeout=30)
+        qtbot.waitUntil(lambda: job.done, timeout=40_000)
+        assert "Installed" in job.wait().text
+        qtbot.waitUntil(lambda: session.view.phase is Phase.CONNECTED)
+        # A renewal, a disconnect, then Connect in the window with Chromium as the browser.
+        session.refresh_now()
+        qtbot.waitUntil(lambda: not session.view.refreshing)
+        session.disconnect_account()
+        qtbot.waitUntil(lambda: session.view.phase is Phase.NOT_CONNECTED)
+        gui.window.card.primary_button.click()
+        qtbot.waitUntil(lambda: session.view.phase is Phase.CONNECTED, timeout=40_000)
+        session.disconnect_account()
+        qtbot.waitUntil(lambda: session.view.phase is Phase.NOT_CONNECTED)
+    finally:
+        watch.stop()
+    secrets = set(sandbox.oauth.issued_secrets())
+    for attempt in attempts:
+        secrets |= {attempt.state, attempt.challenge, attempt.verifier, attempt.url}
+    assert len(attempts) >= 2 and len(secrets) >= 12, "the flows ran"
+    assert watch.rounds > 50
+    assert watch.leaks(secrets) == []
+
+
+def test_c70_nothing_on_any_command_line_from_the_command_line_flows(tmp_path: Path) -> None:
+    require(chromium_path() is not None, "Chromium (apt-get install chromium)")
+    require(bool(os.environ.get("DBUS_SESSION_BUS_ADDRESS")), "a Secret Service (run-suite.sh)")
+    env = {
+        **os.environ,
+        **browser_env("allow", tmp_path / "browser.json"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+    }
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "main.py", "--sandbox", *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=90,
+            check=False,
+        )
+
+    watch = ProcessWatch()
+    try:
+        connected = run("connect")
+        renewed = run("refresh")
+        status = run("status", "--json")
+        gone = run("disconnect")
+    finally:
+        watch.stop()
+    assert connected.returncode == 0, connected.stderr
+    assert renewed.returncode == 0 and status.returncode == 0 and gone.returncode == 0
+    url = connected.stdout.splitlines()[0]
+    query = parse_qs(urlsplit(url).query)
+    secrets = {query["state"][0], query["code_challenge"][0], url}
+    assert watch.leaks(secrets) == []
+    pattern = re.compile(rb"(code|state|code_challenge|access_token|refresh_token)=[A-Za-z0-9]")
+    assert [text[:80] for text in watch.texts if pattern.search(text)] == []
+
+
+def other_account_get(url: str) -> dict[str, object]:
+    """Fetch ``url`` as the other account (as if it had learnt the address somehow)."""
+    with script_folder(ATTACKER) as folder:
+        done = subprocess.run(
+            other_account_command(folder / ATTACKER.name, ["get", url]),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            cwd=folder,
+            env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
+        )
+    report = json.loads(done.stdout.splitlines()[-1])
+    assert report["uid"] == 65534, report
+    return dict(report)
+
+
+def test_c70_even_with_the_state_another_account_cannot_deliver_a_code(
+    qtbot: QtBot, apps: list[GuiApp]
+) -> None:
+    # Defence in depth: had the URL leaked some other way, the loopback still refuses a
+    # callback (or the start link) from another account, and keeps waiting for the creator.
+    require_other_account()
+    opened: list[str] = []
+
+    def opener(url: str) -> bool:
+        opened.append(url)
+        return True
+
+    gui = GuiApp(
+        Settings(redirect_uris=LOOPBACK, route="direct"),
+        practice=True,
+        opener=opener,
+        backend=MemoryKeyring(),
+    )
+    apps.append(gui)
+    gui.show()
+    qtbot.waitUntil(lambda: gui.session is not None and gui.session.view.storage is not None)
+    session = gui.session
+    assert session is not None
+    attempts: list[AttemptView] = []
+    session.attempt_changed.connect(attempts.append)
+    gui.window.card.primary_button.click()
+    qtbot.waitUntil(lambda: session.view.phase is Phase.WAITING)
+    attempt = attempts[-1]
+    callback = f"{attempt.redirect_uri}?code=stolen-code&state={quote(attempt.state)}"
+
+    assert other_account_get(opened[0])["status"] == 403  # the start link
+    assert other_account_get(callback)["status"] == 403
+    qtbot.wait(200)
+    assert session.view.phase is Phase.WAITING
+
+    browser = UserBrowser("allow")
+    browser.open(opened[0])  # the creator's own browser still gets through
+    qtbot.waitUntil(lambda: session.view.phase is Phase.CONNECTED)
+
+
+def test_c70_another_account_cannot_start_an_install(qtbot: QtBot, apps: list[GuiApp]) -> None:
+    require_other_account()
+    gui = GuiApp(Settings(redirect_uris=LOOPBACK), practice=True, opener=lambda url: False)
+    apps.append(gui)
+    gui.show()
+    qtbot.waitUntil(lambda: gui.session is not None and gui.session.view.storage is not None)
+    assert gui.installs is not None and gui.sandbox is not None and gui.session is not None
+    raised: list[bool] = []
+    gui.session.attention_requested.connect(lambda: raised.append(True))
+    entry = f"{gui.installs.url}?redirect={quote(gui.sandbox.app_page_url, safe='')}"
+
+    assert other_account_get(entry)["status"] == 403
+    qtbot.wait(200)
+    assert gui.session.view.phase is Phase.NOT_CONNECTED and raised == []
