@@ -21,7 +21,7 @@ APP_SOURCES := main.py $(SPEC) packaging/spec_support.py \
 ONEDIR_APP := dist/onedir/kit-desktop/kit-desktop
 ONEFILE_APP := dist/onefile/kit-desktop
 
-.PHONY: run test check lint sysdeps sandbox dist dist-onedir smoke-test clean
+.PHONY: run test check lint sysdeps sandbox dist dist-onedir smoke-test relay-site clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,7 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/actionlint
 
 test: sysdeps $(DEV_STAMP) lint $(ONEDIR_APP)
 	tests/run-suite.sh $(PYTEST_ARGS)
@@ -75,6 +76,11 @@ dist: $(ONEDIR_APP) $(ONEFILE_APP)
 # The frozen app checks itself against the built-in sandbox (needs a Secret Service).
 smoke-test: $(ONEDIR_APP)
 	$(ONEDIR_APP) --smoke-test
+
+# The publisher's relay page, baked with this build's ports and app hosts: a folder ready
+# to host on any https static host (docs/publishing.md). Run again whenever they change.
+relay-site: $(RUN_STAMP)
+	$(BIN)/python packaging/relay_site.py --out dist/relay-site
 
 clean:
 	rm -rf $(VENV) $(DIST_VENV) build dist .pyi-cache .mypy_cache .ruff_cache .pytest_cache

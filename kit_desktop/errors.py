@@ -37,9 +37,10 @@ class RelayPageMissingError(ConfigError):
 
     default_message = (
         "This copy of Kit Desktop is not finished: its publisher has not set the https relay "
-        "page Kit sends your answer to, so it cannot connect to Kit. Nothing was opened. "
-        "Please tell the publisher. (Publisher: set relay_url in resources/kit_app.toml or "
-        "KIT_RELAY_URL to your hosted relay page; see docs/publishing.md.)"
+        "page Kit sends your answer to, so it cannot connect to your Kit account and does not "
+        "open Kit. Please tell the publisher. (Publisher: set relay_url in "
+        "resources/kit_app.toml or KIT_RELAY_URL to your hosted relay page; see "
+        "docs/publishing.md.)"
     )
 
 

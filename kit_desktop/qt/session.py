@@ -241,7 +241,8 @@ class KitSession(QObject):
             replaced = self.tr("the connection you started")
         return self.tr(
             "Kit asked to connect Kit Desktop (an install from Kit's App Store). Going on "
-            "replaces %1. If you did not just click Install in Kit, choose Keep."
+            "replaces %1. If you did not just click Install in Kit, choose “Keep current "
+            "connection”."
         ).replace("%1", replaced)
 
     @Slot(str)
