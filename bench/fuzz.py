@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.fuzz [--examples 100000] [--targets loopback,tokens,...]
                                    [--out docs/benchmarks.md | --no-write]
 
-Each target (``loopback``, ``tokens``, ``api_paths``, ``sandbox``) gets ``--examples``
+Each target (``loopback``, ``tokens``, ``api_paths``, ``sandbox``, ``answers``) gets ``--examples``
 examples in total, split over its properties by their weight (socket-level properties get a
 small share). The properties are exactly the suite's (tests/fuzz), run under the ``long``
 hypothesis profile: random (not derandomized), no deadline, no example database. The
@@ -25,6 +25,7 @@ from pathlib import Path
 
 from bench.report import write_section
 from tests.fuzz import (
+    test_fuzz_answers,
     test_fuzz_api_paths,
     test_fuzz_loopback,
     test_fuzz_sandbox,
@@ -39,6 +40,7 @@ TARGETS: dict[str, Sequence[Campaign]] = {
     "tokens": test_fuzz_tokens.CAMPAIGNS,
     "api_paths": test_fuzz_api_paths.CAMPAIGNS,
     "sandbox": test_fuzz_sandbox.CAMPAIGNS,
+    "answers": test_fuzz_answers.CAMPAIGNS,
 }
 KNOWN_BUGS = (*test_fuzz_api_paths.KNOWN_BUGS, *test_fuzz_sandbox.KNOWN_BUGS)
 

@@ -107,7 +107,7 @@ class Campaign:
     """One property of one target, runnable under any settings.
 
     Attributes:
-        target: ``loopback``, ``tokens``, ``api_paths`` or ``sandbox``.
+        target: ``loopback``, ``tokens``, ``api_paths``, ``sandbox`` or ``answers``.
         name: What the property says, in a few words.
         run: Runs the property under the given settings (raises on a failure).
         share: Its weight in the target's example budget for a long run.
