@@ -336,7 +336,12 @@ class LoopbackReceiver:
             return self._reply(_pages.status_page(421), "refused a request for another host")
         path, _, query = target.partition("?")
         if path == self._binding.path:
-            return self._refusal(request) or self._on_callback(query)
+            reason = not_a_visit(request)
+            if reason is not None:
+                return self._reply(
+                    _pages.NOT_A_VISIT, f"refused a callback that is not a page visit ({reason})"
+                )
+            return self._on_callback(request, query)
         if path == START_PATH:
             return self._refusal(request) or self._on_start(request)
         if path == DONE_PATH:
@@ -348,15 +353,19 @@ class LoopbackReceiver:
         return self._reply(_pages.status_page(status), f"refused a request: {reason}")
 
     def _refusal(self, request: HttpRequest) -> Reply | None:
-        """Refuse another account's request, or one that is not a page the creator opened."""
-        if self._judge(request) is PeerVerdict.OTHER_ACCOUNT:
-            return self._reply(
-                _pages.OTHER_ACCOUNT, "refused a request from another account", important=True
-            )
+        """Refuse a request that is not a page the creator opened, or another account's."""
         reason = not_a_visit(request)
         if reason is not None:
             return self._reply(
                 _pages.NOT_A_VISIT, f"refused a request that is not a page visit ({reason})"
+            )
+        return self._account_refusal(request)
+
+    def _account_refusal(self, request: HttpRequest) -> Reply | None:
+        """Refuse another local account's request (its owner is read from the kernel)."""
+        if self._judge(request) is PeerVerdict.OTHER_ACCOUNT:
+            return self._reply(
+                _pages.OTHER_ACCOUNT, "refused a request from another account", important=True
             )
         return None
 
@@ -386,7 +395,7 @@ class LoopbackReceiver:
             important=True,
         )
 
-    def _on_callback(self, query: str) -> Reply:
+    def _on_callback(self, request: HttpRequest, query: str) -> Reply:
         with self._lock:
             finished = self._claim is not None or self._closed
             expected = self._state
@@ -404,6 +413,9 @@ class LoopbackReceiver:
             )
             return self._reply(page, f"ignored a callback: {rejected.reason}")
         except KitError as error:  # ConsentDeniedError or AuthorizationError
+            refused = self._account_refusal(request)  # asked last: it reads the kernel's table
+            if refused is not None:
+                return refused
             if not self._take_claim("error"):
                 return self._reply(_pages.ALREADY_USED, "refused a callback after the flow ended")
             return self._reply(
@@ -412,6 +424,9 @@ class LoopbackReceiver:
                 after_sent=partial(self._settle, error),
                 important=True,
             )
+        refused = self._account_refusal(request)
+        if refused is not None:
+            return refused
         if not self._take_claim("success"):
             return self._reply(_pages.ALREADY_USED, "refused a callback after the flow ended")
         return self._reply(

@@ -9,7 +9,6 @@ real Chromium.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from urllib.parse import quote, urlencode
 
 import pytest
@@ -18,21 +17,15 @@ from playwright.sync_api import Page
 from pytestqt.qtbot import QtBot
 
 from kit_desktop.auth.paste import code_from_paste
-from kit_desktop.config import Settings
 from kit_desktop.errors import ForeignIssuerPasteError, PartialPasteError
 from kit_desktop.qt.gui import GuiApp
 from kit_desktop.qt.state import AttemptView, Phase
 from tests.helpers.browser import chromium_path
 from tests.helpers.browser_steps import InBrowser
-from tests.helpers.fake_keyrings import MemoryKeyring
+from tests.helpers.gui_apps import QT_NOISE, show_app
 from tests.helpers.realparts import require
 
-LOOPBACK = ("http://127.0.0.1:0/callback", "http://127.0.0.1:0/callback")
 FOREIGN = "https://evil.example"
-QT_NOISE = (
-    "This plugin does not support propagateSizeHints()",
-    "This plugin does not support raise()",
-)
 pytestmark = pytest.mark.qt_log_ignore(*QT_NOISE)
 
 # What each bad answer carries, as query parameters (the state is filled in per test).
@@ -44,26 +37,16 @@ BAD_ANSWERS = {
 
 
 @pytest.fixture
-def waiting(qtbot: QtBot) -> Iterator[tuple[GuiApp, AttemptView]]:
+def waiting(qtbot: QtBot, gui_apps: list[GuiApp]) -> tuple[GuiApp, AttemptView]:
     """The app in practice mode, waiting for Kit's answer to one attempt."""
-    gui = GuiApp(
-        Settings(redirect_uris=LOOPBACK),
-        practice=True,
-        opener=lambda url: True,
-        backend=MemoryKeyring(),
-    )
-    gui.show()
-    qtbot.waitUntil(lambda: gui.session is not None and gui.session.view.storage is not None)
-    assert gui.session is not None
+    gui = show_app(qtbot, gui_apps, opener=lambda url: True)
+    session = gui.session
+    assert session is not None
     attempts: list[AttemptView] = []
-    gui.session.attempt_changed.connect(attempts.append)
+    session.attempt_changed.connect(attempts.append)
     gui.window.card.primary_button.click()
-    qtbot.waitUntil(lambda: gui.session is not None and gui.session.view.phase is Phase.WAITING)
-    try:
-        yield gui, attempts[-1]
-    finally:
-        gui.shutdown()
-        gui.window.close()
+    qtbot.waitUntil(lambda: session.view.phase is Phase.WAITING)
+    return gui, attempts[-1]
 
 
 def bad_query(kind: str, attempt: AttemptView) -> str:

@@ -33,6 +33,7 @@ from kit_desktop.qt.gui import GuiApp
 from kit_desktop.qt.state import AttemptView, Phase
 from tests.helpers.browser import browser_env, chromium_path, open_in_thread
 from tests.helpers.fake_keyrings import MemoryKeyring
+from tests.helpers.gui_apps import LOOPBACK, QT_NOISE, recorder, show_app
 from tests.helpers.realparts import require
 from tests.helpers.second_account import (
     other_account_command,
@@ -45,11 +46,6 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 ATTACKER = HERE / "g_attacker.py"
 BROWSER = HERE / "g_browser.py"
-LOOPBACK = ("http://127.0.0.1:0/callback", "http://127.0.0.1:0/callback")
-QT_NOISE = (
-    "This plugin does not support propagateSizeHints()",
-    "This plugin does not support raise()",
-)
 pytestmark = pytest.mark.qt_log_ignore(*QT_NOISE)
 
 
@@ -73,15 +69,6 @@ def browsers() -> Iterator[None]:
         if str(BROWSER).encode() in line:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(int(name), signal.SIGKILL)
-
-
-@pytest.fixture
-def apps(qtbot: QtBot) -> Iterator[list[GuiApp]]:
-    made: list[GuiApp] = []
-    yield made
-    for gui in made:
-        gui.shutdown()
-        gui.window.close()
 
 
 class Attacker:
@@ -121,18 +108,10 @@ def assert_attack_failed(report: dict[str, object]) -> None:
 
 
 def test_c70_another_account_cannot_finish_a_connect_started_in_the_window(
-    qtbot: QtBot, apps: list[GuiApp], browsers: None
+    qtbot: QtBot, gui_apps: list[GuiApp], browsers: None
 ) -> None:
     require_other_account()
-    gui = GuiApp(
-        Settings(redirect_uris=LOOPBACK),
-        practice=True,
-        opener=launch_browser,
-        backend=MemoryKeyring(),
-    )
-    apps.append(gui)
-    gui.show()
-    qtbot.waitUntil(lambda: gui.session is not None and gui.session.view.storage is not None)
+    gui = show_app(qtbot, gui_apps, opener=launch_browser)
     session, sandbox = gui.session, gui.sandbox
     assert session is not None and sandbox is not None
     with script_folder(ATTACKER) as folder:
@@ -232,13 +211,13 @@ def browser_cli(url: str) -> bool:
 
 
 def test_c70_nothing_that_completes_a_connection_is_on_any_command_line(
-    qtbot: QtBot, apps: list[GuiApp]
+    qtbot: QtBot, gui_apps: list[GuiApp]
 ) -> None:
     require(chromium_path() is not None, "Chromium (apt-get install chromium)")
     gui = GuiApp(
         Settings(redirect_uris=LOOPBACK), practice=True, opener=browser_cli, backend=MemoryKeyring()
     )
-    apps.append(gui)
+    gui_apps.append(gui)
     attempts: list[AttemptView] = []
     watch = ProcessWatch()
     try:
@@ -329,26 +308,15 @@ def other_account_get(url: str) -> dict[str, object]:
 
 
 def test_c70_even_with_the_state_another_account_cannot_deliver_a_code(
-    qtbot: QtBot, apps: list[GuiApp]
+    qtbot: QtBot, gui_apps: list[GuiApp]
 ) -> None:
     # Defence in depth: had the URL leaked some other way, the loopback still refuses a
     # callback (or the start link) from another account, and keeps waiting for the creator.
     require_other_account()
     opened: list[str] = []
-
-    def opener(url: str) -> bool:
-        opened.append(url)
-        return True
-
-    gui = GuiApp(
-        Settings(redirect_uris=LOOPBACK, route="direct"),
-        practice=True,
-        opener=opener,
-        backend=MemoryKeyring(),
+    gui = show_app(
+        qtbot, gui_apps, Settings(redirect_uris=LOOPBACK, route="direct"), recorder(opened)
     )
-    apps.append(gui)
-    gui.show()
-    qtbot.waitUntil(lambda: gui.session is not None and gui.session.view.storage is not None)
     session = gui.session
     assert session is not None
     attempts: list[AttemptView] = []
@@ -368,12 +336,9 @@ def test_c70_even_with_the_state_another_account_cannot_deliver_a_code(
     qtbot.waitUntil(lambda: session.view.phase is Phase.CONNECTED)
 
 
-def test_c70_another_account_cannot_start_an_install(qtbot: QtBot, apps: list[GuiApp]) -> None:
+def test_c70_another_account_cannot_start_an_install(qtbot: QtBot, gui_apps: list[GuiApp]) -> None:
     require_other_account()
-    gui = GuiApp(Settings(redirect_uris=LOOPBACK), practice=True, opener=lambda url: False)
-    apps.append(gui)
-    gui.show()
-    qtbot.waitUntil(lambda: gui.session is not None and gui.session.view.storage is not None)
+    gui = show_app(qtbot, gui_apps)
     assert gui.installs is not None and gui.sandbox is not None and gui.session is not None
     raised: list[bool] = []
     gui.session.attention_requested.connect(lambda: raised.append(True))

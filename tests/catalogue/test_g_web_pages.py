@@ -30,48 +30,22 @@ from kit_desktop.services import build_services
 from tests.helpers.browser import chromium_path
 from tests.helpers.browser_steps import InBrowser
 from tests.helpers.fake_keyrings import MemoryKeyring
+from tests.helpers.gui_apps import LOOPBACK, QT_NOISE, no_browser, recorder, show_app
 from tests.helpers.realparts import require
 from tests.helpers.relay_server import RelaySite
 from tests.helpers.user_browser import UserBrowser
 
-LOOPBACK = ("http://127.0.0.1:0/callback", "http://127.0.0.1:0/callback")
-QT_NOISE = (
-    "This plugin does not support propagateSizeHints()",
-    "This plugin does not support raise()",
-)
 pytestmark = [pytest.mark.browser, pytest.mark.qt_log_ignore(*QT_NOISE)]
 
 
 @pytest.fixture
-def apps(qtbot: QtBot) -> Iterator[list[GuiApp]]:
+def apps(gui_apps: list[GuiApp]) -> list[GuiApp]:
     require(chromium_path() is not None, "Chromium (apt-get install chromium)")
-    made: list[GuiApp] = []
-    yield made
-    for gui in made:
-        gui.shutdown()
-        gui.window.close()
+    return gui_apps
 
 
-def start(
-    qtbot: QtBot, apps: list[GuiApp], opener: Callable[[str], bool] = lambda url: False
-) -> GuiApp:
-    gui = GuiApp(
-        Settings(redirect_uris=LOOPBACK), practice=True, opener=opener, backend=MemoryKeyring()
-    )
-    apps.append(gui)
-    gui.show()
-    qtbot.waitUntil(lambda: gui.session is not None and gui.session.view.storage is not None)
-    return gui
-
-
-def recorder(opened: list[str]) -> Callable[[str], bool]:
-    """A browser opener that only notes what it was asked to open."""
-
-    def opener(url: str) -> bool:
-        opened.append(url)
-        return True
-
-    return opener
+def start(qtbot: QtBot, apps: list[GuiApp], opener: Callable[[str], bool] = no_browser) -> GuiApp:
+    return show_app(qtbot, apps, opener=opener)
 
 
 def install_entry(gui: GuiApp) -> str:

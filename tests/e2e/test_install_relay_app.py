@@ -24,26 +24,17 @@ from kit_desktop.qt.session import KitSession
 from kit_desktop.qt.state import Phase
 from kit_desktop.sandbox import SandboxServer
 from tests.helpers.browser import CHROMIUM_FLAGS, BrowserJob, chromium_path, open_in_thread
-from tests.helpers.fake_keyrings import MemoryKeyring
+from tests.helpers.gui_apps import LOOPBACK, QT_NOISE, show_app
 from tests.helpers.realparts import require
 from tests.helpers.relay_server import RelaySite
 
-LOOPBACK = ("http://127.0.0.1:0/callback", "http://127.0.0.1:0/callback")
-QT_NOISE = (
-    "This plugin does not support propagateSizeHints()",
-    "This plugin does not support raise()",
-)
 pytestmark = [pytest.mark.browser, pytest.mark.qt_log_ignore(*QT_NOISE)]
 
 
 @pytest.fixture
-def apps(qtbot: QtBot) -> Iterator[list[GuiApp]]:
+def apps(gui_apps: list[GuiApp]) -> list[GuiApp]:
     require(chromium_path() is not None, "Chromium (apt-get install chromium)")
-    made: list[GuiApp] = []
-    yield made
-    for gui in made:
-        gui.shutdown()
-        gui.window.close()
+    return gui_apps
 
 
 def start(
@@ -54,13 +45,7 @@ def start(
     *,
     practice: bool = True,
 ) -> GuiApp:
-    gui = GuiApp(settings, practice=practice, opener=opener, backend=MemoryKeyring())
-    apps.append(gui)
-    gui.show()
-    qtbot.waitUntil(
-        lambda: gui.session is not None and gui.session.view.storage is not None, timeout=10_000
-    )
-    return gui
+    return show_app(qtbot, apps, settings, opener, practice=practice)
 
 
 def test_install_from_the_sandbox_app_store_in_chromium(qtbot: QtBot, apps: list[GuiApp]) -> None:

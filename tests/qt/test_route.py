@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,14 +23,10 @@ from kit_desktop.qt.gui import GuiApp
 from kit_desktop.qt.state import Phase
 from kit_desktop.services import build_services
 from tests.helpers.fake_keyrings import MemoryKeyring
+from tests.helpers.gui_apps import LOOPBACK, QT_NOISE, recorder, show_app
 
 ROOT = Path(__file__).resolve().parents[2]
-LOOPBACK = ("http://127.0.0.1:0/callback", "http://127.0.0.1:0/callback")
 RELAY = "https://publisher.example/kit-desktop/relay.html"
-QT_NOISE = (
-    "This plugin does not support propagateSizeHints()",
-    "This plugin does not support raise()",
-)
 pytestmark = pytest.mark.qt_log_ignore(*QT_NOISE)
 
 
@@ -71,27 +66,11 @@ def test_connecting_without_the_relay_page_binds_nothing() -> None:
 
 
 @pytest.fixture
-def kit_build(qtbot: QtBot) -> Iterator[tuple[GuiApp, list[str]]]:
+def kit_build(qtbot: QtBot, gui_apps: list[GuiApp]) -> tuple[GuiApp, list[str]]:
     """The window of a build for real Kit (a client ID, Kit's endpoints) without relay_url."""
     opened: list[str] = []
-
-    def opener(url: str) -> bool:
-        opened.append(url)
-        return True
-
-    gui = GuiApp(
-        Settings(client_id="publisher-client", redirect_uris=LOOPBACK),
-        practice=False,
-        opener=opener,
-        backend=MemoryKeyring(),
-    )
-    gui.show()
-    qtbot.waitUntil(lambda: gui.session is not None and gui.session.view.storage is not None)
-    try:
-        yield gui, opened
-    finally:
-        gui.shutdown()
-        gui.window.close()
+    settings = Settings(client_id="publisher-client", redirect_uris=LOOPBACK)
+    return show_app(qtbot, gui_apps, settings, recorder(opened), practice=False), opened
 
 
 def card_text(gui: GuiApp) -> str:
