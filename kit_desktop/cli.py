@@ -84,7 +84,7 @@ class Cli:
             print(attempt.url, file=self.out, flush=True)
             if args.no_browser:
                 self._say("Open the link above in your browser, then click Allow.")
-            elif not self.opener(receiver.start_url):  # never the URL itself: see begin_attempt
+            elif not self._open(receiver):
                 self._say("Your browser could not be opened. Open the link above yourself.")
             self._say("Waiting for you to click Allow in your browser...")
             response = receiver.wait()
@@ -101,6 +101,11 @@ class Cli:
             self._say(f"Kit could not say who is connected just now. {kept.problem.user_message}")
         self._storage_note()
         return 0
+
+    def _open(self, receiver: LoopbackReceiver) -> bool:
+        """Open the browser on the receiver's start link, never on the URL itself (case 70)."""
+        receiver.expect_browser()
+        return self.opener(receiver.start_url)
 
     def status(self, args: argparse.Namespace) -> int:
         """Print the connection, account and expiry; exit 1 when not connected."""

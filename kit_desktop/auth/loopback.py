@@ -150,7 +150,8 @@ class LoopbackReceiver:
         self._back_to = back_to
         self._judge = judge
         self._authorization_url: str | None = None
-        self._starts = 0
+        self._starts = 0  # requests for the start link so far
+        self._opens = 0  # times the app opened the browser on it
         self._server, self._binding = bind_first(bindings, self, request_timeout)
         self._port = int(self._server.server_address[1])
         if port_in_state:
@@ -180,6 +181,16 @@ class LoopbackReceiver:
         its state and code challenge, is handed over in an HTTP answer instead.
         """
         return f"http://{self._binding.literal}:{self._port}{START_PATH}"
+
+    def expect_browser(self) -> None:
+        """Note that the app is opening the browser on :attr:`start_url` (once more).
+
+        Where the kernel cannot say which account asks (Windows, macOS), the start link is
+        served as many times as the app opened the browser, and no more: one request too
+        many means someone else has it, and the attempt ends. Thread-safe.
+        """
+        with self._lock:
+            self._opens += 1
 
     def set_authorization_url(self, url: str) -> None:
         """Set where :attr:`start_url` sends the browser (this attempt's authorization URL)."""
@@ -373,13 +384,14 @@ class LoopbackReceiver:
         with self._lock:
             url = self._authorization_url
             over = self._claim is not None or self._closed
-            again = self._starts > 0
+            beyond = self._starts >= max(1, self._opens)
             self._starts += 1
         if over or url is None:
             return self._reply(_pages.ATTEMPT_OVER, "refused the start link: no attempt waits")
-        if again and self._judge(request) is not PeerVerdict.SAME_ACCOUNT:
-            # Who opened it first cannot be told apart from the creator: the URL may be in
-            # someone else's hands, so this attempt ends rather than risk their code.
+        if beyond and self._judge(request) is not PeerVerdict.SAME_ACCOUNT:
+            # More requests than the app opened the browser, from an account the kernel
+            # cannot name: the URL may be in someone else's hands, so this attempt ends
+            # rather than risk their code.
             if not self._take_claim("error"):
                 return self._reply(_pages.ATTEMPT_OVER, "refused the start link after the end")
             return self._reply(

@@ -312,6 +312,8 @@ class KitSession(QObject):
         The start link answers with the authorization URL, so that URL never appears on
         the browser's command line, which other accounts can read (catalogue 70).
         """
+        if self._thread is not None:
+            self._thread.expect_browser()
         self._workers.run(
             functools.partial(self.opener, self._start_url),
             self._on_browser_opened,

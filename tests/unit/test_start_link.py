@@ -118,6 +118,19 @@ def test_c70_an_unidentified_second_use_of_the_start_link_ends_the_attempt() -> 
         assert isinstance(waiter.failure(), LinkReusedError)
 
 
+def test_c70_unidentified_requests_as_many_as_the_app_opened_the_browser() -> None:
+    # "Open the page again" opens the browser once more: that request is expected.
+    with judged(PeerVerdict.UNKNOWN) as receiver:
+        waiter = Waiter(receiver)
+        receiver.expect_browser()
+        assert send(receiver, START_PATH, headers=VISIT).status == 302
+        receiver.expect_browser()
+        assert send(receiver, START_PATH, headers=VISIT).status == 302
+        assert waiter.running
+        assert send(receiver, START_PATH, headers=VISIT).status == 409  # one too many
+        assert isinstance(waiter.failure(), LinkReusedError)
+
+
 def test_the_checks_read_the_browsers_headers() -> None:
     def request(*headers: tuple[str, str]) -> HttpRequest:
         return HttpRequest("GET", "/", tuple((name.lower(), value) for name, value in headers))
