@@ -96,6 +96,7 @@ class Cli:
                     raise
                 who = kept.account.who if kept.account else "your Kit account"
                 receiver.finish(True, f"Connected as {who}.")
+        self.connection.retire(kept.replaced, kept.tokens)  # revoke what this replaced
         print(f"Connected to Kit as {who}.", file=self.out, flush=True)
         if kept.problem is not None:
             self._say(f"Kit could not say who is connected just now. {kept.problem.user_message}")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 import logging
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from kit_desktop.api.account import Account, fetch_account
@@ -26,12 +28,17 @@ _log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Snapshot:
-    """The outcome of a step: tokens, who is connected, storage, and a non-fatal problem."""
+    """The outcome of a step: tokens, who is connected, storage, a non-fatal problem.
+
+    After :meth:`Connection.keep`, ``replaced`` holds the tokens the new ones replaced,
+    still to be revoked (:meth:`Connection.retire`).
+    """
 
     tokens: TokenSet | None
     account: Account | None
     storage: StorageInfo
     problem: KitError | None = None
+    replaced: tuple[TokenSet, ...] = ()
 
 
 class Connection:
@@ -121,36 +128,57 @@ class Connection:
         return self.services.oauth.exchange(code, attempt.verifier, attempt.redirect_uri)
 
     def keep(self, tokens: TokenSet) -> Snapshot:
-        """Store freshly issued tokens, revoke the ones they replace, then ask who is connected.
+        """Store freshly issued tokens, then ask Kit who is connected.
 
-        Tokens a new connection replaces (a reconnect, an App Store install) are revoked at
-        Kit, not just forgotten (catalogue 76): nothing on this computer could use or cancel
-        them afterwards. A revocation Kit refuses or cannot receive is logged; the new
-        connection stands either way.
+        The snapshot names the tokens these replace (:attr:`Snapshot.replaced`): once the
+        caller has settled on the new connection, it revokes them with :meth:`retire`.
         """
-        replaced = self.services.tokens.tokens
-        self.services.tokens.adopt(tokens)
-        if replaced is not None and not _same(replaced, tokens):
-            problem = self._revoke(replaced)
-            if problem is not None:
-                _log.warning(
-                    "the replaced connection could not be revoked: %s",
-                    problem.detail or type(problem).__name__,
-                )
+        replaced = self.services.tokens.replace(tokens)
+        try:
+            snapshot = self._with_account()
+        except KitError:  # Kit refused the new tokens at once: back to the saved connection
+            self._revoke(tokens)
+            if replaced:
+                self.services.tokens.adopt(replaced[0])
             else:
-                _log.info("revoked the tokens of the replaced connection")
-        return self._with_account()
+                self.services.tokens.forget()
+            raise
+        return dataclasses.replace(snapshot, replaced=tuple(replaced))
 
-    def discard(self, tokens: TokenSet) -> KitError | None:
+    def retire(self, replaced: Sequence[TokenSet], kept: TokenSet | None) -> KitError | None:
+        """Revoke tokens a new connection replaced (catalogue 76); return Kit's problem if any.
+
+        Replaced tokens are revoked at Kit, not just forgotten: nothing on this computer could
+        use or cancel them afterwards. A token value that the kept connection also holds
+        (a server may hand out the same refresh token again) is never revoked.
+        """
+        keep = set() if kept is None else {kept.access_token, kept.refresh_token}
+        problem: KitError | None = None
+        for old in replaced:
+            problem = self._revoke(old, spare=keep) or problem
+        if problem is not None:
+            _log.warning(
+                "a replaced connection could not be revoked: %s",
+                problem.detail or type(problem).__name__,
+            )
+        elif replaced:
+            _log.info("revoked the tokens of the replaced connection")
+        return problem
+
+    def discard(self, tokens: TokenSet, restore: Sequence[TokenSet] = ()) -> KitError | None:
         """Revoke tokens that will not be kept (an attempt cancelled mid-exchange).
 
-        If they were already stored (cancelled while saving), they are forgotten here too,
-        unless newer tokens have replaced them meanwhile.
+        If they were already stored (cancelled while saving), they give way to the saved
+        connection they replaced (the first of ``restore``), or are forgotten, unless newer
+        tokens have replaced them meanwhile.
         """
         problem = self._revoke(tokens)
         current = self.services.tokens.tokens
         if current is not None and _same(current, tokens):
-            self.services.tokens.forget()
+            if restore:
+                self.services.tokens.adopt(restore[0])
+            else:
+                self.services.tokens.forget()
         return problem
 
     def refresh(self) -> Snapshot:
@@ -182,11 +210,11 @@ class Connection:
             return Snapshot(self.services.tokens.tokens, None, self.storage(), exc)
         return Snapshot(self.services.tokens.tokens, account, self.storage())
 
-    def _revoke(self, tokens: TokenSet) -> KitError | None:
+    def _revoke(self, tokens: TokenSet, spare: Collection[str | None] = ()) -> KitError | None:
         problem: KitError | None = None
         pairs = (("refresh_token", tokens.refresh_token), ("access_token", tokens.access_token))
         for hint, token in pairs:
-            if not token:
+            if not token or token in spare:
                 continue
             try:
                 self.services.oauth.revoke(token, hint)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -72,7 +73,20 @@ def settings_for(settings: Settings) -> RelaySettings:
     if 0 in ports:
         raise ValueError("the relay page needs fixed ports; a redirect URI uses port 0")
     install = ports[0] if len(ports) >= 2 else None
-    return RelaySettings(install, tuple(dict.fromkeys(ports)), settings.app_hosts)
+    path = callback_path(settings.redirect_uris)
+    return RelaySettings(install, tuple(dict.fromkeys(ports)), settings.app_hosts, path)
+
+
+def callback_path(redirect_uris: Sequence[str]) -> str:
+    """The one path the app listens on for Kit's answer, which the page forwards to.
+
+    Raises:
+        ValueError: The redirect URIs use different paths (the page has one).
+    """
+    paths = {urlsplit(uri).path for uri in redirect_uris}
+    if len(paths) != 1:
+        raise ValueError("the relay page forwards to one path; the redirect URIs use several")
+    return paths.pop()
 
 
 def template() -> str:

@@ -32,7 +32,12 @@ from kit_desktop.auth.callback import CallbackRejected, parse_query
 from kit_desktop.auth.loopback import bind_first, parse_redirect_uri
 from kit_desktop.auth.loopback_http import REQUEST_TIMEOUT, HttpRequest, Reply
 from kit_desktop.auth.pages import Page, PageRenderer
-from kit_desktop.auth.request_checks import PeerVerdict, not_a_visit, peer_verdict
+from kit_desktop.auth.request_checks import (
+    REFUSED_PEERS,
+    PeerVerdict,
+    not_a_visit,
+    peer_verdict,
+)
 from kit_desktop.auth.return_address import (
     APP_PAGE_PREFIX,
     MAX_REDIRECT_LENGTH,
@@ -49,6 +54,7 @@ __all__ = [
     "AskingCreator",
     "InstallAnswer",
     "InstallEntry",
+    "InstallRefused",
     "InstallRefusedError",
     "check_install_redirect",
 ]
@@ -75,11 +81,11 @@ NOT_AN_INSTALL = Page(
 )
 
 
-def _could_not_start(back_to: str) -> Page:
+def _could_not_start(back_to: str, message: str = "") -> Page:
     return Page(
         503,
         f"{APP_NAME} could not start connecting",
-        f"{APP_NAME} did not answer in time, so the install did not start.",
+        message or f"{APP_NAME} did not answer in time, so the install did not start.",
         f"Look at {APP_NAME}'s window; then go back to Kit and click Install again.",
         "error",
         (back_to, _pages.BACK_TO_KIT),
@@ -90,10 +96,10 @@ def _asking(back_to: str) -> Page:
     return Page(
         200,
         f"Answer in {APP_NAME}",
-        f"{APP_NAME} is already connected, or connecting. It is asking in its window whether "
-        "Kit's install should replace that. Nothing changes unless you choose Replace there.",
-        f"Choose in {APP_NAME}'s window. If you choose Replace, Kit opens in a new tab to "
-        "finish; you can close this one.",
+        f"{APP_NAME} is asking in its window before it goes on with Kit's install. Nothing "
+        "changes unless you agree there.",
+        f"Answer in {APP_NAME}'s window. If you agree, Kit opens in a new tab to finish; you "
+        "can close this one.",
         "info",
         (back_to, _pages.BACK_TO_KIT),
     )
@@ -104,15 +110,23 @@ class AskingCreator:
     """The app's answer to an install when it must first ask the creator (catalogue 71).
 
     A running attempt or a saved connection is never replaced by a request from the
-    browser alone: any web page can make the browser open the install entry.
+    browser alone (any web page can make the browser open the install entry), nor is an
+    install started for a caller whose account cannot be told.
     """
+
+
+@dataclass(frozen=True)
+class InstallRefused:
+    """The app's answer when no install could start, with why, in a creator's words."""
+
+    message: str
 
 
 #: The one :class:`AskingCreator` value.
 ASKING_CREATOR = AskingCreator()
 #: What the app answers an install with: the authorization URL to send the browser to,
-#: :data:`ASKING_CREATOR`, or ``None`` when nothing could start.
-InstallAnswer = str | AskingCreator | None
+#: :data:`ASKING_CREATOR`, an :class:`InstallRefused`, or ``None`` when nothing started.
+InstallAnswer = str | AskingCreator | InstallRefused | None
 
 
 class InstallEntry:
@@ -120,10 +134,11 @@ class InstallEntry:
 
     Args:
         redirect_uri: The first registered redirect URI; its origin is listened on.
-        on_install: Called (on a connection thread) with a checked ``redirect``; returns
-            the new attempt's authorization URL, :data:`ASKING_CREATOR` when the app asks
-            the creator first, or ``None`` when no attempt started. It may block up to
-            ``wait`` seconds (the app's GUI thread answers).
+        on_install: Called (on a connection thread) with a checked ``redirect`` and whether
+            the caller is known to be this account (False where the platform cannot tell);
+            returns the new attempt's authorization URL, :data:`ASKING_CREATOR` when the app
+            asks the creator first, an :class:`InstallRefused`, or ``None`` when no attempt
+            started. It may block up to ``wait`` seconds (the app's GUI thread answers).
         app_hosts: Hosts ``redirect`` may name.
         extra_origins: Exact origins also allowed (the sandbox's App Store).
         pages: The page renderer (default: the bundled pages).
@@ -139,7 +154,7 @@ class InstallEntry:
     def __init__(
         self,
         redirect_uri: str,
-        on_install: Callable[[str], InstallAnswer],
+        on_install: Callable[[str, bool], InstallAnswer],
         *,
         app_hosts: Sequence[str],
         extra_origins: Sequence[str] = (),
@@ -198,18 +213,23 @@ class InstallEntry:
         path, _, query = request.target.partition("?")
         if path != INSTALL_PATH:
             return self._reply(_pages.NOT_FOUND, "refused a request for another path")
-        if self._judge(request) is PeerVerdict.OTHER_ACCOUNT:
-            return self._reply(_pages.OTHER_ACCOUNT, "refused an install from another account")
         reason = not_a_visit(request)
         if reason is not None:  # an image, frame or fetch a web page made: never an install
             return self._reply(_pages.NOT_A_VISIT, f"refused an install entry ({reason})")
-        return self._on_install_request(query)
+        verdict = self._judge(request)  # after the cheap checks: it reads the kernel's table
+        if verdict in REFUSED_PEERS:
+            identified = verdict is PeerVerdict.OTHER_ACCOUNT
+            return self._reply(
+                _pages.not_from_this_account("install", identified=identified),
+                f"refused an install entry: {verdict.value}",
+            )
+        return self._on_install_request(query, trusted=verdict is PeerVerdict.SAME_ACCOUNT)
 
     def refuse(self, status: int, reason: str) -> Reply:
         """Answer a request refused at the HTTP level."""
         return self._reply(_pages.status_page(status), f"refused a request: {reason}")
 
-    def _on_install_request(self, query: str) -> Reply:
+    def _on_install_request(self, query: str, *, trusted: bool) -> Reply:
         try:
             params = parse_query(query)
         except CallbackRejected as rejected:
@@ -224,12 +244,16 @@ class InstallEntry:
         except InstallRefusedError as refused:
             return self._reply(NOT_FROM_KIT, f"refused an install entry: {refused.reason}")
         try:
-            authorize_url = self._on_install(back_to)
+            authorize_url = self._on_install(back_to, trusted)
         except Exception as exc:  # the app's side failed; the browser still gets a page
             _log.error("starting an install failed (%s)", type(exc).__name__)
             authorize_url = None
         if isinstance(authorize_url, AskingCreator):
-            return self._reply(_asking(back_to), "asked the creator before replacing anything")
+            return self._reply(_asking(back_to), "asked the creator before starting anything")
+        if isinstance(authorize_url, InstallRefused):
+            return self._reply(
+                _could_not_start(back_to, authorize_url.message), "an install could not start"
+            )
         if authorize_url is None or not safe_to_open(authorize_url):
             return self._reply(_could_not_start(back_to), "an install could not start")
         return self._reply(

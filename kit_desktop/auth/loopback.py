@@ -30,7 +30,12 @@ from kit_desktop.auth.loopback_http import (
     Responder,
 )
 from kit_desktop.auth.pages import Page, PageRenderer
-from kit_desktop.auth.request_checks import PeerVerdict, not_a_visit, peer_verdict
+from kit_desktop.auth.request_checks import (
+    REFUSED_PEERS,
+    PeerVerdict,
+    not_a_visit,
+    peer_verdict,
+)
 from kit_desktop.config import check_redirect_uri
 from kit_desktop.errors import (
     ConfigError,
@@ -354,7 +359,12 @@ class LoopbackReceiver:
                 )
             return self._on_callback(request, query)
         if path == START_PATH:
-            return self._refusal(request) or self._on_start(request)
+            reason = not_a_visit(request)
+            if reason is not None:
+                return self._reply(
+                    _pages.NOT_A_VISIT, f"refused a start link that is not a page visit ({reason})"
+                )
+            return self._on_start(request)
         if path == DONE_PATH:
             return self._on_done()
         return self._reply(_pages.NOT_FOUND, "refused a request for another path")
@@ -363,40 +373,41 @@ class LoopbackReceiver:
         """Answer a request refused at the HTTP level (the :class:`Responder` interface)."""
         return self._reply(_pages.status_page(status), f"refused a request: {reason}")
 
-    def _refusal(self, request: HttpRequest) -> Reply | None:
-        """Refuse a request that is not a page the creator opened, or another account's."""
-        reason = not_a_visit(request)
-        if reason is not None:
-            return self._reply(
-                _pages.NOT_A_VISIT, f"refused a request that is not a page visit ({reason})"
-            )
-        return self._account_refusal(request)
-
-    def _account_refusal(self, request: HttpRequest) -> Reply | None:
-        """Refuse another local account's request (its owner is read from the kernel)."""
-        if self._judge(request) is PeerVerdict.OTHER_ACCOUNT:
-            return self._reply(
-                _pages.OTHER_ACCOUNT, "refused a request from another account", important=True
-            )
-        return None
+    def _account_refusal(
+        self, request: HttpRequest, route: str, verdict: PeerVerdict | None = None
+    ) -> Reply | None:
+        """Refuse another local account's request, or one whose account cannot be named."""
+        verdict = self._judge(request) if verdict is None else verdict
+        if verdict not in REFUSED_PEERS:
+            return None
+        identified = verdict is PeerVerdict.OTHER_ACCOUNT
+        return self._reply(
+            _pages.not_from_this_account(route, identified=identified),
+            f"refused a {route} request: {verdict.value}",
+            important=True,
+        )
 
     def _on_start(self, request: HttpRequest) -> Reply:
+        verdict = self._judge(request)
+        refused = self._account_refusal(request, "start", verdict)
+        if refused is not None:
+            return refused
         with self._lock:
             url = self._authorization_url
             over = self._claim is not None or self._closed
-            beyond = self._starts >= max(1, self._opens)
+            beyond = self._starts >= self._opens  # more requests than browsers opened
             self._starts += 1
         if over or url is None:
             return self._reply(_pages.ATTEMPT_OVER, "refused the start link: no attempt waits")
-        if beyond and self._judge(request) is not PeerVerdict.SAME_ACCOUNT:
-            # More requests than the app opened the browser, from an account the kernel
-            # cannot name: the URL may be in someone else's hands, so this attempt ends
-            # rather than risk their code.
+        if beyond and verdict is not PeerVerdict.SAME_ACCOUNT:
+            # An account the kernel cannot name asks once more than the app opened the
+            # browser: the URL may be in someone else's hands, so this attempt ends rather
+            # than risk their code.
             if not self._take_claim("error"):
                 return self._reply(_pages.ATTEMPT_OVER, "refused the start link after the end")
             return self._reply(
                 _pages.LINK_USED_ELSEWHERE,
-                "stopped the attempt: its start link was opened twice by someone unknown",
+                "stopped the attempt: its start link was asked for more often than opened",
                 after_sent=partial(self._settle, LinkReusedError()),
                 important=True,
             )
@@ -425,7 +436,7 @@ class LoopbackReceiver:
             )
             return self._reply(page, f"ignored a callback: {rejected.reason}")
         except KitError as error:  # ConsentDeniedError or AuthorizationError
-            refused = self._account_refusal(request)  # asked last: it reads the kernel's table
+            refused = self._account_refusal(request, "callback")  # last: reads the kernel
             if refused is not None:
                 return refused
             if not self._take_claim("error"):
@@ -436,7 +447,7 @@ class LoopbackReceiver:
                 after_sent=partial(self._settle, error),
                 important=True,
             )
-        refused = self._account_refusal(request)
+        refused = self._account_refusal(request, "callback")
         if refused is not None:
             return refused
         if not self._take_claim("success"):

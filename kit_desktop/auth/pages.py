@@ -89,15 +89,34 @@ FOREIGN_ISSUER = Page(
     "opened, or click Connect again.",
     "error",
 )
-OTHER_ACCOUNT = Page(
-    403,
-    "This was not sent from your account",
-    f"Another account on this computer sent this to {APP_NAME}, so it was ignored.",
-    f"If you are connecting, keep using the browser tab {APP_NAME} opened for you. If "
-    f"{APP_NAME} and your browser run as different users, paste the address into "
-    f"{APP_NAME} instead.",
-    "error",
-)
+_AFTER_REFUSAL = {
+    "start": f"If {APP_NAME} runs as another user than this browser, click \u201cCopy link\u201d "
+    f"in {APP_NAME} and open the link in that user's browser.",
+    "callback": f"If you are connecting, finish in the browser tab {APP_NAME} opened. If "
+    f"{APP_NAME} runs as another user than this browser, copy this page's address and click "
+    f"\u201cPaste the code or the address from your browser\u201d in {APP_NAME}.",
+    "install": f"Install {APP_NAME} from Kit's App Store in the browser of the user who runs "
+    f"{APP_NAME}.",
+}
+
+
+def not_from_this_account(route: str, *, identified: bool) -> Page:
+    """The page for a request another local account sent, or whose account cannot be told.
+
+    Args:
+        route: ``start``, ``callback`` or ``install``: what to do next differs.
+        identified: Whether the kernel named another account (else the client closed its
+            end before the answer, which a browser never does).
+    """
+    message = (
+        f"Another account on this computer sent this to {APP_NAME}, so it was ignored."
+        if identified
+        else f"{APP_NAME} could not confirm that this came from your account on this "
+        "computer, so it ignored it."
+    )
+    return Page(403, "This was not sent from your account", message, _AFTER_REFUSAL[route], "error")
+
+
 NOT_A_VISIT = Page(
     403,
     "Open this page in a tab",

@@ -16,7 +16,8 @@ integer (so 127.0.0.1 is ``0100007F`` on little-endian machines), and the port a
 
 Windows and macOS are not covered yet: :func:`peer_uid` answers None there (see
 :func:`_windows_peer_owner` and :func:`_macos_peer_uid` for what they would need), and
-:func:`judge_peer` answers :attr:`PeerVerdict.UNKNOWN`.
+:func:`judge_peer` answers :attr:`PeerVerdict.UNKNOWN`. On Linux a client the kernel has no
+live socket for (it closed its end already) is :attr:`PeerVerdict.UNIDENTIFIED`.
 """
 
 from __future__ import annotations
@@ -61,7 +62,10 @@ class PeerVerdict(enum.Enum):
     SAME_ACCOUNT = "same account"
     #: The client's socket belongs to another account on this computer.
     OTHER_ACCOUNT = "other account"
-    #: Not known: the client is gone, ``/proc`` is unreadable, or the platform is not covered.
+    #: The kernel was asked and has no live socket for the client: it closed its end
+    #: already (a real browser waits for the answer), or it is not this computer's to see.
+    UNIDENTIFIED = "unidentified"
+    #: Not known: ``/proc`` is unreadable, or the platform is not covered.
     UNKNOWN = "unknown"
 
 
@@ -177,16 +181,23 @@ def judge_peer(local: Address, peer: Address, *, uid: int | None = None) -> Peer
         uid: The account to compare with; ``os.getuid()`` by default.
 
     Returns:
-        :attr:`PeerVerdict.UNKNOWN` whenever :func:`peer_uid` cannot tell, and always on
-        Windows (accounts there are SIDs, not uids; see :func:`_windows_peer_owner`).
+        :attr:`PeerVerdict.UNIDENTIFIED` when the lookup works here (:func:`lookup_available`)
+        but finds no live socket for the client; :attr:`PeerVerdict.UNKNOWN` when it cannot
+        be done, and always on Windows (accounts there are SIDs, not uids; see
+        :func:`_windows_peer_owner`).
     """
     if sys.platform == "win32":
         return PeerVerdict.UNKNOWN
     owner = peer_uid(local, peer)
     if owner is None:
-        return PeerVerdict.UNKNOWN
+        return PeerVerdict.UNIDENTIFIED if lookup_available() else PeerVerdict.UNKNOWN
     mine = os.getuid() if uid is None else uid
     return PeerVerdict.SAME_ACCOUNT if owner == mine else PeerVerdict.OTHER_ACCOUNT
+
+
+def lookup_available() -> bool:
+    """Whether this computer can name a loopback client's account (Linux with ``/proc``)."""
+    return _lookup_for(sys.platform) is _linux_peer_uid and os.access(PROC_NET_TCP, os.R_OK)
 
 
 def _lookup_for(platform: str) -> Callable[[Address, Address], int | None] | None:

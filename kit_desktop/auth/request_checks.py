@@ -19,7 +19,13 @@ from __future__ import annotations
 from kit_desktop.auth.loopback_http import HttpRequest
 from kit_desktop.auth.peer import PeerVerdict, judge_peer
 
-__all__ = ["PeerVerdict", "not_a_visit", "peer_verdict"]
+__all__ = ["REFUSED_PEERS", "PeerVerdict", "not_a_visit", "peer_verdict"]
+
+#: Who is refused on the routes that matter: another account, and a client the kernel
+#: cannot name although it can name any live one (it closed its end before the answer,
+#: which a browser never does). ``UNKNOWN`` (no lookup on this platform) is not refused
+#: here: those routes limit what it can do instead.
+REFUSED_PEERS = frozenset({PeerVerdict.OTHER_ACCOUNT, PeerVerdict.UNIDENTIFIED})
 
 
 def peer_verdict(request: HttpRequest) -> PeerVerdict:

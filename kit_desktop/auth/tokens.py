@@ -88,6 +88,28 @@ class TokenManager:
             self._save(tokens)
             self._tokens, self._loaded = tokens, True
 
+    def replace(self, tokens: TokenSet) -> list[TokenSet]:
+        """Keep freshly issued tokens in place of the saved ones; return what they replace.
+
+        Under the cross-process refresh lock, the store is read again first, so tokens
+        another copy of the app renewed meanwhile are the ones reported replaced (with the
+        ones this process still held, if they differ). The caller revokes them once it has
+        settled on the new ones. The latest saved tokens come first.
+        """
+        with self._lock:
+            if self.process_lock is None:
+                replaced = [self.tokens]
+                self.adopt(tokens)
+            else:
+                with self.process_lock.held():
+                    replaced = [self._read_store(), self.tokens]  # the latest first
+                    self.adopt(tokens)
+        unique: dict[str, TokenSet] = {}
+        for old in replaced:
+            if old is not None and old.access_token != tokens.access_token:
+                unique.setdefault(old.access_token, old)
+        return list(unique.values())
+
     def valid_tokens(self) -> TokenSet:
         """Return tokens whose access token is valid for at least ``margin`` seconds.
 

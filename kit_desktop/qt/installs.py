@@ -50,8 +50,8 @@ class InstallListener(QThread):
     calls ``answer`` and hands the result back.
 
     Signals:
-        install_requested(str, object): A checked ``redirect`` and the :class:`Handoff` to
-            answer with the new attempt's authorization URL.
+        install_requested(str, bool, object): A checked ``redirect``, whether the caller is
+            known to be this account, and the :class:`Handoff` to answer with.
 
     Args:
         redirect_uri: The first registered redirect URI (its origin is listened on).
@@ -64,12 +64,12 @@ class InstallListener(QThread):
         KitError: The port could not be bound (``PortInUseError``, ``LoopbackError``).
     """
 
-    install_requested = Signal(str, object)
+    install_requested = Signal(str, bool, object)
 
     def __init__(
         self,
         redirect_uri: str,
-        answer: Callable[[str], InstallAnswer],
+        answer: Callable[[str, bool], InstallAnswer],
         *,
         app_hosts: Sequence[str],
         extra_origins: Sequence[str] = (),
@@ -113,17 +113,17 @@ class InstallListener(QThread):
             return True
         return self.wait(timeout_ms)
 
-    def _ask_gui(self, redirect: str) -> InstallAnswer:
+    def _ask_gui(self, redirect: str, trusted: bool) -> InstallAnswer:
         handoff = Handoff()
-        self.install_requested.emit(redirect, handoff)
+        self.install_requested.emit(redirect, trusted, handoff)
         return handoff.wait(self._wait)
 
-    @Slot(str, object)
-    def _on_install_requested(self, redirect: str, handoff: object) -> None:
+    @Slot(str, bool, object)
+    def _on_install_requested(self, redirect: str, trusted: bool, handoff: object) -> None:
         if not isinstance(handoff, Handoff):
             return
         try:
-            url = self._answer(redirect)
+            url = self._answer(redirect, trusted)
         except Exception as exc:  # the browser still gets a page saying it did not start
             _log.error("starting an install failed (%s)", type(exc).__name__)
             url = None
@@ -132,7 +132,7 @@ class InstallListener(QThread):
 
 def start_install_listener(
     redirect_uris: Sequence[str],
-    answer: Callable[[str], InstallAnswer],
+    answer: Callable[[str, bool], InstallAnswer],
     *,
     app_hosts: Sequence[str],
     extra_origins: Sequence[str] = (),

@@ -72,11 +72,11 @@ class LoopbackThread(QThread):
         finally:
             receiver.close()
 
-    @Slot()
     def expect_browser(self) -> None:
         """The app is about to open the browser on the start link once more (thread-safe)."""
         self._receiver.expect_browser()
 
+    @Slot()
     def cancel(self) -> None:
         """Stop waiting; ``failed(FlowCancelledError)`` follows if no answer came yet."""
         self._receiver.cancel()

@@ -12,7 +12,7 @@ from PySide6.QtCore import QObject, QSettings, QTimer, Signal, Slot
 
 from kit_desktop.api.account import Account
 from kit_desktop.auth.browser import BrowserOpener, open_system_browser
-from kit_desktop.auth.install_entry import ASKING_CREATOR, InstallAnswer
+from kit_desktop.auth.install_entry import ASKING_CREATOR, InstallAnswer, InstallRefused
 from kit_desktop.auth.loopback import AuthorizationResponse
 from kit_desktop.auth.oauth import AuthorizationAttempt
 from kit_desktop.auth.paste import code_from_paste
@@ -34,6 +34,7 @@ from kit_desktop.qt.loopback_thread import LoopbackThread
 from kit_desktop.qt.state import (
     AccountView,
     AttemptView,
+    InstallQuestion,
     Phase,
     SessionView,
     StorageView,
@@ -62,8 +63,8 @@ class KitSession(QObject):
         changed(object): A new :class:`SessionView`.
         attempt_changed(object): The current attempt's :class:`AttemptView`, or ``None``.
         attention_requested(): Kit's answer arrived: bring the window to the front.
-        install_question(str): Kit asked to install while connected or connecting: ask the
-            creator (answer with :meth:`answer_install`).
+        install_question(object): Kit asked to install, and the creator must agree first
+            (an :class:`InstallQuestion`; answer with :meth:`answer_install`).
         notice(str): A short transient message for the status bar.
         paste_rejected(str): What was pasted is not Kit's answer; the reason, in words.
 
@@ -80,7 +81,7 @@ class KitSession(QObject):
     changed = Signal(object)
     attempt_changed = Signal(object)
     attention_requested = Signal()
-    install_question = Signal(str)
+    install_question = Signal(object)
     notice = Signal(str)
     paste_rejected = Signal(str)
 
@@ -113,6 +114,9 @@ class KitSession(QObject):
         self._disconnecting = False
         self._resume_tokens = False  # an install replaced a connection; reload it if it fails
         self._pending_install: str | None = None  # Kit's page, while the creator is asked
+        self._checked = False  # the saved connection was looked for
+        self._keeping = False  # new tokens are being saved (they may replace saved ones)
+        self._reload_after_discard = False  # show the saved connection once those are undone
         self._last_renewed: float | None = None
         self._renew_failures = 0
         self._renew_not_before = 0.0
@@ -157,38 +161,46 @@ class KitSession(QObject):
         if self._view.phase.attempt_running or self._view.phase.has_tokens:
             return
         attempt = self._begin_attempt()
-        if attempt is None:
+        if isinstance(attempt, KitError):
             return
         self._set(phase=Phase.OPENING, headline=self.tr("Opening Kit in your browser…"), detail="")
         self._open_browser()
 
-    def start_install(self, back_to: str) -> InstallAnswer:
+    def start_install(self, back_to: str, trusted: bool = True) -> InstallAnswer:
         """Kit's App Store asked to connect: start an attempt that ends back at ``back_to``.
 
         The browser is already on the app's install entry, so it is not opened again: the
         entry sends it to the returned authorization URL. Any web page can make a browser
         open that entry, so a running attempt or a saved connection is never replaced on
-        its say-so (catalogue 71): then the creator is asked in the window
-        (:attr:`install_question`) and :data:`ASKING_CREATOR` is returned; Replace starts
-        the install in a new browser tab (:meth:`answer_install`).
+        its say-so, and nothing starts for a caller whose account cannot be told
+        (catalogue 70, 71): then the creator is asked in the window
+        (:attr:`install_question`) and :data:`ASKING_CREATOR` is returned; if they agree,
+        the install goes on in a new browser tab (:meth:`answer_install`).
 
         Args:
             back_to: Kit's app page, already checked against the allowed hosts.
+            trusted: Whether the request is known to come from this account's browser
+                (False where the platform cannot tell).
 
         Returns:
-            The new attempt's authorization URL, :data:`ASKING_CREATOR`, or ``None`` when
-            nothing could start.
+            The new attempt's authorization URL, :data:`ASKING_CREATOR`, or an
+            :class:`InstallRefused` saying why nothing could start.
         """
         if self._disconnecting:
-            return None
-        phase = self._view.phase
-        if self._thread is not None or phase.attempt_running or phase.has_tokens:
+            return InstallRefused(
+                self.tr(
+                    "Kit Desktop is disconnecting. Wait until it has finished, then go back to "
+                    "Kit and click Install again."
+                )
+            )
+        idle = self._checked and self._view.phase is Phase.NOT_CONNECTED
+        if not (trusted and idle and self._thread is None and not self._holds_tokens()):
             self._pending_install = back_to
             self.install_question.emit(self._install_question())
             return ASKING_CREATOR
         attempt = self._begin_attempt(back_to=back_to)
-        if attempt is None:
-            return None
+        if isinstance(attempt, KitError):
+            return InstallRefused(attempt.user_message)
         self.attention_requested.emit()
         self._set(
             phase=Phase.WAITING,
@@ -200,25 +212,33 @@ class KitSession(QObject):
         return attempt.url
 
     @Slot(bool)
-    def answer_install(self, replace: bool) -> None:
-        """The creator's answer to :attr:`install_question`: run Kit's install, or not.
+    def answer_install(self, agreed: bool) -> None:
+        """The creator's answer to :attr:`install_question`: go on with Kit's install, or not.
 
-        Replace ends a running attempt, keeps the saved connection in use until the new
-        one is kept (and revokes it then), and opens the browser on the install's attempt.
+        Going on ends a running attempt (and drops a renewal's result), keeps the saved
+        connection in use until the new one is kept (and revokes it then), and opens the
+        browser on the install's attempt.
         """
         back_to, self._pending_install = self._pending_install, None
         if back_to is None or self._disconnecting:
             return
-        if not replace:
+        if self._keeping:
             self.notice.emit(
-                self.tr("Kept your current connection. Kit's install was not finished.")
+                self.tr(
+                    "Kit Desktop was just saving a connection. Go back to Kit and click "
+                    "Install again."
+                )
             )
+            return
+        if not agreed:
+            self.notice.emit(self.tr("Kit's install was not started. Nothing was changed."))
             return
         if self._thread is not None or self._view.phase.attempt_running:
             self._abandon_attempt()
-        self._resume_tokens = self._resume_tokens or self._view.phase.has_tokens
+        self._refresh_task = None  # a renewal in flight must not end the install's attempt
+        self._resume_tokens = self._resume_tokens or self._holds_tokens()
         attempt = self._begin_attempt(back_to=back_to)
-        if attempt is None:
+        if isinstance(attempt, KitError):
             return
         self._set(
             phase=Phase.OPENING,
@@ -228,22 +248,44 @@ class KitSession(QObject):
         )
         self._open_browser()
 
-    def _install_question(self) -> str:
+    def _holds_tokens(self) -> bool:
+        """Whether a connection is saved, working or not (the view shows none when broken)."""
+        phase = self._view.phase
+        return phase.has_tokens or phase is Phase.RECONNECT_NEEDED or self._view.tokens is not None
+
+    def _install_question(self) -> InstallQuestion:
         account = self._view.account
-        if self._view.phase.has_tokens:
-            who = account.email or account.name if account is not None else ""
+        intro = self.tr("Kit asked to connect Kit Desktop (an install from Kit's App Store).")
+        if self._thread is not None or self._view.phase.attempt_running:
+            replaced = self.tr("the connection you started")
+        elif self._holds_tokens():
+            who = (account.email or account.name) if account is not None else ""
             replaced = (
                 self.tr("your connection to %1").replace("%1", who)
                 if who
                 else self.tr("your current connection")
             )
         else:
-            replaced = self.tr("the connection you started")
-        return self.tr(
-            "Kit asked to connect Kit Desktop (an install from Kit's App Store). Going on "
-            "replaces %1. If you did not just click Install in Kit, choose “Keep current "
-            "connection”."
-        ).replace("%1", replaced)
+            return InstallQuestion(
+                intro
+                + " "
+                + self.tr(
+                    "If you just clicked Install in Kit, choose “Continue”; otherwise choose "
+                    "“Cancel”."
+                ),
+                self.tr("Continue"),
+                self.tr("Cancel"),
+            )
+        return InstallQuestion(
+            intro
+            + " "
+            + self.tr(
+                "Choosing “Replace connection” replaces %1. If you did not just click Install "
+                "in Kit, choose “Keep current connection”."
+            ).replace("%1", replaced),
+            self.tr("Replace connection"),
+            self.tr("Keep current connection"),
+        )
 
     @Slot(str)
     def paste_response(self, text: str) -> None:
@@ -264,14 +306,14 @@ class KitSession(QObject):
         if self._thread is not None:
             self._thread.cancel()  # Kit's answer came by hand; the port is no longer needed
 
-    def _begin_attempt(self, back_to: str | None = None) -> AuthorizationAttempt | None:
+    def _begin_attempt(self, back_to: str | None = None) -> AuthorizationAttempt | KitError:
         try:
             receiver, attempt = self.connection.begin_attempt(
                 timeout=self.flow_timeout, back_to=back_to
             )
         except KitError as exc:
             self._fail(exc)
-            return None
+            return exc
         self._attempt = attempt
         self._start_url = receiver.start_url
         self.attempt_changed.emit(_attempt_view(attempt))
@@ -322,12 +364,31 @@ class KitSession(QObject):
 
     @Slot()
     def cancel(self) -> None:
-        """Cancel the running attempt (also while the exchange is in flight)."""
+        """Cancel the running attempt (also while the exchange is in flight).
+
+        While the new tokens are being saved (a hanging keyring, say) the saved connection
+        they replace may be gone from the store already: it comes back once the new tokens
+        are undone (:meth:`_on_kept`), and only then is it shown again.
+        """
         if self._thread is not None:
             self._thread.cancel()
         if self._view.phase is Phase.FINISHING:
+            keeping, self._keeping = self._keeping, False
             self._exchange_task = None
             self._end_attempt()
+            if keeping and self._resume_tokens:
+                self._resume_tokens = False
+                self._reload_after_discard = True
+                self.notice.emit(
+                    self.tr("Connecting was cancelled. Your saved connection is still in use.")
+                )
+                self._set(
+                    phase=Phase.NOT_CONNECTED,
+                    headline=self.tr("Checking for a saved connection…"),
+                    detail="",
+                    waiting_until=None,
+                )
+                return
             if self._resume_saved(FlowCancelledError()):
                 return
             self._set(
@@ -402,6 +463,7 @@ class KitSession(QObject):
     def _on_loaded(self, result: object) -> None:
         if not isinstance(result, Snapshot):
             return
+        self._checked = True
         if self._view.phase.attempt_running:  # the creator clicked Connect meanwhile
             self._set(storage=result.storage)
             return
@@ -427,6 +489,7 @@ class KitSession(QObject):
 
     @Slot(object)
     def _on_load_failed(self, error: object) -> None:
+        self._checked = True
         exc = _kit_error(error)
         if self._view.phase.attempt_running:  # the running attempt decides what to show
             log.info("saved connection not restored: %s", exc.detail or type(exc).__name__)
@@ -480,6 +543,7 @@ class KitSession(QObject):
             log.info("an exchange finished after cancel; revoking its tokens")
             self._discard(tokens)
             return
+        self._keeping = True
         self._exchange_task = self._workers.run(
             functools.partial(self.connection.keep, tokens), self._on_kept, self._on_finish_failed
         )
@@ -490,10 +554,17 @@ class KitSession(QObject):
             return
         if self._workers.current_task is not self._exchange_task:
             if result.tokens is not None:
-                log.info("tokens were saved after cancel; revoking and forgetting them")
-                self._discard(result.tokens)
+                log.info("tokens were saved after cancel; revoking them")
+                self._discard(result.tokens, result.replaced)
             return
         self._exchange_task = None
+        self._keeping = False
+        if result.replaced:  # revoked only now that the new connection is settled (case 76)
+            self._workers.run(
+                functools.partial(self.connection.retire, result.replaced, result.tokens),
+                self._on_retired,
+                self._on_retired,
+            )
         if self._thread is not None:  # always: the browser's /done page waits for this
             self._thread.finish(
                 True,
@@ -511,6 +582,7 @@ class KitSession(QObject):
         if self._workers.current_task is not self._exchange_task:
             return
         self._exchange_task = None
+        self._keeping = False  # a failed save leaves the saved connection in place
         exc = _kit_error(error)
         if self._thread is not None:
             self._thread.finish(False, exc.user_message)
@@ -613,9 +685,17 @@ class KitSession(QObject):
         self._fail(_kit_error(error))
 
     @Slot(object)
+    def _on_retired(self, outcome: object) -> None:
+        if isinstance(outcome, Exception) and not isinstance(outcome, KitError):
+            log.warning("revoking the replaced connection failed (%s)", type(outcome).__name__)
+
+    @Slot(object)
     def _on_discarded(self, outcome: object) -> None:
         if isinstance(outcome, KitError):
-            log.info("abandoned tokens not revoked: %s", outcome.detail or type(outcome).__name__)
+            log.info("tokens not revoked: %s", outcome.detail or type(outcome).__name__)
+        if self._reload_after_discard:  # the saved connection is back in the store now
+            self._reload_after_discard = False
+            self._workers.run(self.connection.load, self._on_loaded, self._on_load_failed)
 
     @Slot(object)
     def _on_storage_checked(self, storage: object) -> None:
@@ -711,9 +791,9 @@ class KitSession(QObject):
             self.connection.disconnect, self._on_disconnected, self._on_disconnect_failed
         )
 
-    def _discard(self, tokens: TokenSet) -> None:
+    def _discard(self, tokens: TokenSet, restore: tuple[TokenSet, ...] = ()) -> None:
         self._workers.run(
-            functools.partial(self.connection.discard, tokens),
+            functools.partial(self.connection.discard, tokens, restore),
             self._on_discarded,
             self._on_discarded,
         )

@@ -56,6 +56,21 @@ class TokenView:
 
 
 @dataclass(frozen=True)
+class InstallQuestion:
+    """What the window asks before Kit's install goes on (catalogue 71).
+
+    Attributes:
+        text: The question, in plain words.
+        agree: The button that lets the install go on.
+        refuse: The button (also Esc, the default) that leaves everything as it is.
+    """
+
+    text: str
+    agree: str
+    refuse: str
+
+
+@dataclass(frozen=True)
 class AccountView:
     """Who is connected."""
 

@@ -62,12 +62,16 @@ class RelayHost:
         app_redirect_uris: The app's loopback redirect URIs (first one: installs).
         app_hosts: Hosts an install may return to (the sandbox's own origin is also allowed
             by the page itself).
+
+    Raises:
+        ValueError: The redirect URIs use different paths (the page forwards to one).
     """
 
     def __init__(
         self, app_redirect_uris: Sequence[str], app_hosts: Iterable[str] = KIT_APP_HOSTS
     ) -> None:
         ports = [urlsplit(uri).port or 0 for uri in app_redirect_uris]
+        self._path = relay_page.callback_path(app_redirect_uris)
         self._lock = threading.Lock()
         self._install_port = ports[0] or None if len(ports) >= 2 else None
         self._callback_ports = [port for port in ports if port]
@@ -88,7 +92,7 @@ class RelayHost:
             if not self._callback_ports:
                 return None
             return relay_page.RelaySettings(
-                self._install_port, tuple(self._callback_ports), self._app_hosts
+                self._install_port, tuple(self._callback_ports), self._app_hosts, self._path
             )
 
     def page(self) -> Response:

@@ -51,22 +51,24 @@ def show_about(parent: QWidget) -> QMessageBox:
     return box
 
 
-def ask_install(parent: QWidget, question: str) -> tuple[QMessageBox, QAbstractButton]:
-    """Open (without blocking) the question an install while connected needs (catalogue 71).
+def ask_install(
+    parent: QWidget, question: str, agree: str, refuse: str
+) -> tuple[QMessageBox, QAbstractButton]:
+    """Open (without blocking) the question before Kit's install goes on (catalogue 71).
 
-    Returns the box and its Replace button: only a click on that button means Replace;
-    Keep, Esc or closing the box keeps what is there. The text is the session's own words
-    and the account's e-mail, shown as plain text.
+    Returns the box and its ``agree`` button: only a click on that button lets the install
+    go on; ``refuse`` (the default), Esc or closing the box leaves everything as it is.
+    The text is the session's own words and the account's e-mail, shown as plain text.
     """
     box = QMessageBox(parent)
-    box.setWindowTitle(_tr("Connect Kit again?"))
+    box.setWindowTitle(_tr("Kit asked to connect"))
     box.setTextFormat(Qt.TextFormat.PlainText)
     box.setIcon(QMessageBox.Icon.Question)
     box.setText(question)
-    replace = box.addButton(_tr("Replace connection"), QMessageBox.ButtonRole.AcceptRole)
-    keep = box.addButton(_tr("Keep current connection"), QMessageBox.ButtonRole.RejectRole)
-    box.setDefaultButton(keep)
-    box.setEscapeButton(keep)
+    accept = box.addButton(agree, QMessageBox.ButtonRole.AcceptRole)
+    reject = box.addButton(refuse, QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(reject)
+    box.setEscapeButton(reject)
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     box.open()
-    return box, replace
+    return box, accept

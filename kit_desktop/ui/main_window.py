@@ -29,7 +29,7 @@ from kit_desktop import APP_NAME
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QTabWidget
 
-    from kit_desktop.qt.state import AttemptView, SessionView
+    from kit_desktop.qt.state import AttemptView, InstallQuestion, SessionView
     from kit_desktop.ui.api_panel import ApiPanel
     from kit_desktop.ui.connection_card import ConnectionCard
     from kit_desktop.ui.notice import Notice
@@ -55,7 +55,7 @@ class MainWindow(QMainWindow):
         retry_storage_requested(): "Try again" on the storage warning.
         diagnostics_requested(): Help > Copy diagnostics.
         paste_submitted(str): Kit's code or redirected address, pasted while waiting.
-        install_answered(bool): The answer to an install question: True to replace.
+        install_answered(bool): The answer to an install question: True to go on.
         closing(): The window is about to close.
     """
 
@@ -183,8 +183,8 @@ class MainWindow(QMainWindow):
         """Show a short message in the status bar for a few seconds (plain text)."""
         self.statusBar().showMessage(text, NOTICE_MS)
 
-    def show_install_question(self, question: str) -> None:
-        """Ask whether Kit's install may replace the connection (a newer question wins).
+    def show_install_question(self, question: InstallQuestion) -> None:
+        """Ask whether Kit's install may go on (a newer question wins).
 
         The window flashes in the taskbar rather than jumping in front: the request came
         from the browser, which any web page can steer.
@@ -194,7 +194,9 @@ class MainWindow(QMainWindow):
         if self._install_box is not None:
             box, self._install_box = self._install_box, None
             box.done(-1)  # withdrawn: neither answer
-        box, self._install_replace = ask_install(self, question)
+        box, self._install_replace = ask_install(
+            self, question.text, question.agree, question.refuse
+        )
         box.finished.connect(self._on_install_box_finished)
         self._install_box = box
         QApplication.alert(self)

@@ -493,3 +493,36 @@ def test_c54_the_real_secret_service_holds_no_item_after_logout(qtbot: QtBot, ri
             assert list(collection.search_items(query)) == []
         finally:
             connection.close()
+
+
+def test_c76_cancel_while_a_replacement_is_saved_brings_the_saved_connection_back(
+    qtbot: QtBot, kit: SandboxServer, rig: Rig, stalling: StallingKeyring
+) -> None:
+    # An install the creator agreed to replaces a saved connection, the keyring hangs while
+    # the new tokens are saved, and the creator clicks Cancel: the new tokens are undone and
+    # revoked, the saved ones come back, and nothing is revoked that is still in use.
+    session = rig.session(
+        build_services(sandbox_settings(kit.base_url), backend=stalling),
+        browser=UserBrowser("allow"),
+    )
+    launch(qtbot, session)
+    connect(qtbot, session)
+    saved = current(session.services.tokens).access_token
+    assert session.start_install("https://app.kit.com/apps/1") is not None  # it asks first
+    stalling.stall()
+    session.answer_install(True)
+    qtbot.waitUntil(stalling.entered.is_set, timeout=10_000)  # saving the new tokens hangs
+    assert phase_of(session) is Phase.FINISHING
+
+    session.cancel()
+
+    assert phase_of(session) is Phase.NOT_CONNECTED  # at once, while the keyring hangs
+    stalling.release()
+    qtbot.waitUntil(lambda: phase_of(session) is Phase.CONNECTED, timeout=10_000)
+    assert current(session.services.tokens).access_token == saved
+    stored = stored_data(stalling)
+    assert stored is not None and stored["access_token"] == saved
+    assert kit.oauth.check_access_token(saved).status == "ok", "the saved one is not revoked"
+    others = kit.oauth.issued_secrets() - {saved}
+    live = [s for s in others if kit.oauth.check_access_token(s).status == "ok"]
+    assert live == [], "the new access token was revoked"

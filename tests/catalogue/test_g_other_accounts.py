@@ -28,7 +28,9 @@ from urllib.parse import parse_qs, quote, urlsplit
 import pytest
 from pytestqt.qtbot import QtBot
 
-from kit_desktop.config import Settings
+from kit_desktop.auth.token_store import KeyringTokenStore, profile_key
+from kit_desktop.auth.tokenset import TokenSet
+from kit_desktop.config import SANDBOX_CLIENT_ID, Settings
 from kit_desktop.qt.gui import GuiApp
 from kit_desktop.qt.state import AttemptView, Phase
 from tests.helpers.browser import browser_env, chromium_path, open_in_thread
@@ -99,11 +101,11 @@ class Attacker:
 
 
 def assert_attack_failed(report: dict[str, object]) -> None:
-    """Nothing on any command line let the other account finish the creator's attempt."""
+    """The other account saw only the start link, which refused it, and finished nothing."""
     found = str(report["found"])
-    assert found in ("", "loopback"), f"the other account got the authorization URL: {report}"
-    if found == "loopback":
-        assert report["loopback_status"] == 403, report
+    assert found != "authorize", f"the other account got the authorization URL: {report}"
+    assert found == "loopback", f"the attacker never saw the browser's command line: {report}"
+    assert report["loopback_status"] == 403, report
     assert "callback_status" not in report, report
 
 
@@ -251,6 +253,13 @@ def test_c70_nothing_that_completes_a_connection_is_on_any_command_line(
     assert watch.leaks(secrets) == []
 
 
+def practice_tokens() -> TokenSet:
+    """The practice connection the command line saved in the real Secret Service."""
+    payload = KeyringTokenStore(profile_key("http://127.0.0.1:1", SANDBOX_CLIENT_ID)).load()
+    assert payload is not None, "connect saved its tokens"
+    return TokenSet.from_payload(payload)
+
+
 def test_c70_nothing_on_any_command_line_from_the_command_line_flows(tmp_path: Path) -> None:
     require(chromium_path() is not None, "Chromium (apt-get install chromium)")
     require(bool(os.environ.get("DBUS_SESSION_BUS_ADDRESS")), "a Secret Service (run-suite.sh)")
@@ -273,9 +282,12 @@ def test_c70_nothing_on_any_command_line_from_the_command_line_flows(tmp_path: P
         )
 
     watch = ProcessWatch()
+    saved: list[TokenSet] = []
     try:
         connected = run("connect")
+        saved.append(practice_tokens())
         renewed = run("refresh")
+        saved.append(practice_tokens())
         status = run("status", "--json")
         gone = run("disconnect")
     finally:
@@ -285,6 +297,9 @@ def test_c70_nothing_on_any_command_line_from_the_command_line_flows(tmp_path: P
     url = connected.stdout.splitlines()[0]
     query = parse_qs(urlsplit(url).query)
     secrets = {query["state"][0], query["code_challenge"][0], url}
+    for tokens in saved:
+        secrets |= {tokens.access_token, tokens.refresh_token or tokens.access_token}
+    assert len(secrets) == 7, "two connections' tokens and the attempt's values"
     assert watch.leaks(secrets) == []
     pattern = re.compile(rb"(code|state|code_challenge|access_token|refresh_token)=[A-Za-z0-9]")
     assert [text[:80] for text in watch.texts if pattern.search(text)] == []

@@ -343,7 +343,7 @@ def installs() -> Iterator[tuple[InstallEntry, list[str]]]:
     """A running install entry on a free port, and the redirects it handed to the app."""
     calls: list[str] = []
 
-    def on_install(redirect: str) -> str:
+    def on_install(redirect: str, trusted: bool) -> str:
         calls.append(redirect)
         return AUTHORIZE
 

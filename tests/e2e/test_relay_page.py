@@ -46,6 +46,8 @@ FALLBACK_ERROR = (
     "Open Kit Desktop and start connecting again."
 )
 BROKEN = "Kit Desktop could not be opened because this page's settings are wrong."
+NO_INSTALLS = "This copy of Kit Desktop does not take installs from Kit's App Store."
+INSTALL_NO_ANSWER = "Kit's install needs Kit Desktop to be open on this computer."
 APP_TEXT = "Connected"
 #: How long a refused page is watched for a late navigation.
 QUIET_MS = 300
@@ -536,22 +538,48 @@ def test_the_pages_own_origin_stands_in_for_kit_in_practice(
 
 
 @browser
-def test_a_build_without_installs_refuses_them(tab: Tab, app: FakeApp) -> None:
+def test_a_build_without_installs_says_so(tab: Tab, app: FakeApp) -> None:
     with RelaySite(callback_ports=(app.port,)) as site:
         site.settings["kit-desktop-install-port"] = ""
         open_relay(tab, site.url({"redirect": "https://app.kit.com/apps/1"}))
-        assert_refused(tab, app)
+        assert_stays(tab, app, NO_INSTALLS)
+        assert "Connect to Kit" in tab.text("#hint")
 
 
 @browser
-@pytest.mark.parametrize("where", ["unregistered", "install-port-only"])
+def test_an_install_the_app_does_not_answer_says_what_to_do(tab: Tab) -> None:
+    # The app is closed: the browser shows its error page, and Back shows what to do.
+    with RelaySite() as site:  # its install port: the spare one, where nothing listens
+        site.settings["kit-desktop-install-port"] = str(site.spare_port)
+        relay_url = site.url({"redirect": "https://app.kit.com/apps/1"})
+        fail_to_reach_app(tab, relay_url)
+        back_to_relay(tab, relay_url)
+        assert tab.text("#message") == INSTALL_NO_ANSWER
+        assert tab.text("#hint") == "Open Kit Desktop, then go back to Kit and click Install again."
+    assert_clean(tab)
+
+
+@browser
+def test_a_second_install_in_the_same_tab_is_forwarded_again(
+    tab: Tab, site: RelaySite, app: FakeApp
+) -> None:
+    relay_url = site.url({"redirect": "https://app.kit.com/apps/1"})
+    open_relay(tab, relay_url)
+    follow_to_app(tab, app)
+    open_relay(tab, relay_url)  # Install clicked again later: not mistaken for a Back
+    tab.page.wait_for_url(f"{app.base_url}/**", wait_until="load")
+    assert len(app.wait_for_requests(2)) == 2
+
+
+@browser
+@pytest.mark.parametrize("where", ["a-live-listener", "a-free-port"])
 def test_c77_the_relay_forwards_only_to_the_apps_registered_ports(
     tab: Tab, app: FakeApp, where: str
 ) -> None:
-    # A crafted state names a port the app never registered: the page shows the code to
-    # paste instead of sending Kit's answer to whatever listens there.
+    # A crafted state names a port the app never registered (something else listens there,
+    # or nothing does): the page shows the code to paste instead of sending Kit's answer.
     with FakeApp() as other, RelaySite(install_port=app.port, callback_ports=(app.port,)) as site:
-        port = other.port if where == "unregistered" else site.spare_port
+        port = other.port if where == "a-live-listener" else site.spare_port
         code, state = new_code(), new_state(port)
         open_relay(tab, site.url({"code": code, "state": state}))
         tab.page.wait_for_function(

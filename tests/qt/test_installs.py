@@ -11,12 +11,13 @@ import requests
 from PySide6.QtWidgets import QLabel, QWidget
 from pytestqt.qtbot import QtBot
 
+from kit_desktop.auth.install_entry import ASKING_CREATOR, InstallRefused
 from kit_desktop.config import Settings
 from kit_desktop.qt.gui import GuiApp
 from kit_desktop.qt.session import KitSession
 from kit_desktop.qt.state import Phase
 from kit_desktop.relay_page import forward_address
-from kit_desktop.sandbox import SandboxServer
+from kit_desktop.sandbox import Fault, SandboxServer
 from kit_desktop.sandbox.relay_host import RELAY_PATH
 from tests.helpers.fake_keyrings import MemoryKeyring
 from tests.helpers.flow import consent_id
@@ -220,3 +221,82 @@ def test_pasting_the_redirected_address_finishes_connecting(
 def _error_text(box: QWidget) -> str:
     label = box.findChild(QLabel, "pasteError")
     return label.text() if isinstance(label, QLabel) and label.isVisible() else ""
+
+
+def test_c70_an_install_from_a_caller_the_app_cannot_identify_asks_first(
+    qtbot: QtBot, made: list[GuiApp]
+) -> None:
+    # Where the platform cannot tell which account asks (Windows, macOS), nothing starts on
+    # the request alone, even with nothing to replace: the window asks, and Continue opens
+    # the creator's own browser on the attempt.
+    opened: list[str] = []
+    gui = start(qtbot, made, opened)
+    session, sandbox = parts(gui)
+    raised: list[bool] = []
+    session.attention_requested.connect(lambda: raised.append(True))
+    answer = session.start_install(f"{sandbox.app_page_url}?success=true", trusted=False)
+    assert answer is ASKING_CREATOR
+    box = gui.window.install_box
+    assert box is not None and raised == []
+    assert [button.text() for button in box.buttons()] == ["Continue", "Cancel"]
+    assert "If you just clicked Install in Kit, choose “Continue”" in box.text()
+    assert session.view.phase is Phase.NOT_CONNECTED
+    next(button for button in box.buttons() if button.text() == "Continue").click()
+    qtbot.waitUntil(lambda: len(opened) == 1)
+    assert opened[0].endswith("/start")
+    visit = Visit(opened[0])
+    qtbot.waitUntil(lambda: not visit.is_alive(), timeout=30_000)
+    visit.finish()
+    qtbot.waitUntil(lambda: session.view.phase is Phase.CONNECTED, timeout=10_000)
+    assert visit.trail[-1][1].startswith(sandbox.app_page_url)  # back to Kit's app page
+
+
+def test_an_install_while_disconnecting_says_why_nothing_started(
+    qtbot: QtBot, made: list[GuiApp]
+) -> None:
+    gui = start(qtbot, made)
+    session, sandbox = parts(gui)
+    first = Visit(sandbox.install_url)
+    qtbot.waitUntil(lambda: not first.is_alive(), timeout=30_000)
+    first.finish()
+    qtbot.waitUntil(lambda: session.view.phase is Phase.CONNECTED, timeout=10_000)
+    session.disconnect_account()
+    answer = session.start_install(f"{sandbox.app_page_url}?success=true")
+    assert isinstance(answer, InstallRefused)
+    assert "disconnecting" in answer.message and "Install again" in answer.message
+    qtbot.waitUntil(lambda: session.view.phase is Phase.NOT_CONNECTED, timeout=10_000)
+
+
+def test_an_install_agreed_to_during_a_renewal_keeps_its_own_attempt(
+    qtbot: QtBot, made: list[GuiApp]
+) -> None:
+    opened: list[str] = []
+    gui = start(qtbot, made, opened)
+    session, sandbox = parts(gui)
+    first = Visit(sandbox.install_url)
+    qtbot.waitUntil(lambda: not first.is_alive(), timeout=30_000)
+    first.finish()
+    qtbot.waitUntil(lambda: session.view.phase is Phase.CONNECTED, timeout=10_000)
+    old = session.view.tokens.access_token if session.view.tokens else ""
+    sandbox.set_fault("/v4/oauth/token", Fault("delay", seconds=1.0, times=1))
+    session.refresh_now()  # a renewal is in flight for a second
+    assert session.start_install(f"{sandbox.app_page_url}?success=true") is ASKING_CREATOR
+    session.answer_install(True)
+    qtbot.waitUntil(lambda: len(opened) == 1)
+    # the renewal's answer arrives meanwhile, and must not end the attempt
+    qtbot.waitUntil(
+        lambda: sandbox.oauth.refresh_requests == 1 and not session._workers.busy, timeout=10_000
+    )
+    assert session.view.phase is Phase.WAITING, session.view
+    assert gui.window.card.paste_box.isVisible()
+    visit = Visit(opened[0])
+    qtbot.waitUntil(lambda: not visit.is_alive(), timeout=30_000)
+    visit.finish()
+    qtbot.waitUntil(
+        lambda: (
+            session.view.phase is Phase.CONNECTED
+            and session.view.tokens is not None
+            and session.view.tokens.access_token != old
+        ),
+        timeout=10_000,
+    )

@@ -89,8 +89,10 @@ def test_the_window_says_at_start_what_the_publisher_must_set(
     assert "has not set the https relay page" in words and "relay_url" in words
     assert "Please tell the publisher" in words
     assert "Route: relay, but no relay page is set" in session.diagnostics()
-    gui.window.card.primary_button.click()  # Connect ("Try again") says the same
-    qtbot.wait(100)
+    with qtbot.waitSignal(session.changed, timeout=5000) as shown:
+        gui.window.card.primary_button.click()  # Connect ("Try again") says the same
+    assert shown.args is not None and shown.args[0].phase is Phase.FAILED
+    assert "has not set the https relay page" in shown.args[0].detail
     assert session.view.phase is Phase.FAILED
     assert session.view.last_error_code == "RelayPageMissingError"
     assert opened == [], "nobody is sent to Kit"

@@ -55,15 +55,9 @@ def test_strict_accepts_https_and_its_own_origin() -> None:
         assert server.app.redirect_uris == uris
 
 
-def test_strict_authorize_refuses_the_loopback_redirect_it_never_registered() -> None:
+def test_strict_authorize_sends_kits_answer_to_the_relay_page() -> None:
     with SandboxServer(strict_https=True, auto_approve=True) as server:
-        params = flow.authorize_params(flow.Pkce.new(), redirect_uri=DEFAULT_REDIRECT_URIS[0])
-        refused = requests.get(
-            f"{server.base_url}/v4/oauth/authorize", params=params, allow_redirects=False, timeout=5
-        )
-        assert refused.status_code == 400
-        assert "Invalid redirect URI" in refused.text
-        params["redirect_uri"] = server.relay_url
+        params = flow.authorize_params(flow.Pkce.new(), redirect_uri=server.relay_url)
         allowed = requests.get(
             f"{server.base_url}/v4/oauth/authorize", params=params, allow_redirects=False, timeout=5
         )

@@ -84,9 +84,11 @@ class Recorder:
     def __init__(self, answer: str | None = AUTHORIZE) -> None:
         self.answer = answer
         self.calls: list[str] = []
+        self.trusted: list[bool] = []
 
-    def __call__(self, redirect: str) -> str | None:
+    def __call__(self, redirect: str, trusted: bool) -> str | None:
         self.calls.append(redirect)
+        self.trusted.append(trusted)
         return self.answer
 
 

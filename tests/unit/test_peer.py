@@ -288,25 +288,28 @@ def test_another_account_on_a_dual_stack_listener(tmp_path: Path, client_host: s
 
 @on_linux
 @pytest.mark.parametrize("host", ["127.0.0.1", "::1"])
-def test_a_closed_client_is_unknown(host: str) -> None:
+def test_a_closed_client_is_unidentified(host: str) -> None:
+    # A client that sends its request and closes at once has no live socket left: the
+    # kernel cannot name its account, and the routes that matter refuse it (not UNKNOWN).
     with _listener(host) as server:
         with _connection(server, host) as (client, accepted):
             local, peer = accepted.getsockname(), accepted.getpeername()
             client.close()  # orphaned: FIN_WAIT, uid 0, inode 0
             assert peer_uid(local, peer) is None
-            assert judge_peer(local, peer) is PeerVerdict.UNKNOWN
+            assert judge_peer(local, peer) is PeerVerdict.UNIDENTIFIED
         # both closed: the client's end lingers in TIME_WAIT, uid 0
-        assert judge_peer(local, peer) is PeerVerdict.UNKNOWN
+        assert judge_peer(local, peer) is PeerVerdict.UNIDENTIFIED
 
 
 @on_linux
-def test_addresses_nobody_holds_are_unknown() -> None:
+def test_addresses_nobody_holds_are_unidentified() -> None:
     with _listener("127.0.0.1") as server:
         local = server.getsockname()
-        assert judge_peer(local, ("127.0.0.1", local[1])) is PeerVerdict.UNKNOWN
-        assert judge_peer(local, ("::1", 40000, 0, 0)) is PeerVerdict.UNKNOWN  # mixed families
-        assert judge_peer(local, ("localhost", 40000)) is PeerVerdict.UNKNOWN  # not an IP
-        assert judge_peer(local, ("127.0.0.1", 70000)) is PeerVerdict.UNKNOWN  # not a port
+        unidentified = PeerVerdict.UNIDENTIFIED
+        assert judge_peer(local, ("127.0.0.1", local[1])) is unidentified
+        assert judge_peer(local, ("::1", 40000, 0, 0)) is unidentified  # mixed families
+        assert judge_peer(local, ("localhost", 40000)) is unidentified  # not an IP
+        assert judge_peer(local, ("127.0.0.1", 70000)) is unidentified  # not a port
 
 
 @pytest.mark.skipif(LINUX, reason="other platforms only")

@@ -9,6 +9,7 @@ account sent a request is decided by an injected judge here (the real one, readi
 from __future__ import annotations
 
 import http.client
+import socket
 import threading
 from collections.abc import Iterator
 
@@ -100,6 +101,7 @@ def test_c70_another_account_is_refused_and_the_attempt_goes_on(path: str) -> No
         answer = send(receiver, path, headers=VISIT)
         assert answer.status == 403
         assert "Another account on this computer" in answer.body
+        assert "Copy link" in answer.body or "Paste the code" in answer.body
         assert waiter.running
         receiver.cancel()
         waiter.join()
@@ -110,12 +112,38 @@ def test_c70_an_unidentified_second_use_of_the_start_link_ends_the_attempt() -> 
     # unidentified request may be the creator's browser after someone else took the URL.
     with judged(PeerVerdict.UNKNOWN) as receiver:
         waiter = Waiter(receiver)
+        receiver.expect_browser()
         assert send(receiver, START_PATH, headers=VISIT).status == 302
         second = send(receiver, START_PATH, headers=VISIT)
         assert second.status == 409
         assert "Location" not in second.headers
         assert "stopped this attempt" in second.body
         assert isinstance(waiter.failure(), LinkReusedError)
+
+
+def test_c70_an_unidentified_request_for_a_link_the_app_never_opened_ends_the_attempt() -> None:
+    # An install's attempt, connect --no-browser, Copy link: the app never opened the
+    # browser on the start link, so whoever asks for it is not the creator's browser.
+    with judged(PeerVerdict.UNKNOWN) as receiver:
+        waiter = Waiter(receiver)
+        answer = send(receiver, START_PATH, headers=VISIT)
+        assert answer.status == 409 and "Location" not in answer.headers
+        assert isinstance(waiter.failure(), LinkReusedError)
+
+
+@pytest.mark.parametrize("verdict", [PeerVerdict.OTHER_ACCOUNT, PeerVerdict.UNIDENTIFIED])
+def test_c70_a_caller_the_kernel_cannot_name_is_refused_like_another_account(
+    verdict: PeerVerdict,
+) -> None:
+    with judged(verdict) as receiver:
+        waiter = Waiter(receiver)
+        receiver.expect_browser()
+        for path in (START_PATH, f"/callback?code=c&state={STATE}"):
+            answer = send(receiver, path, headers=VISIT)
+            assert answer.status == 403 and "was not sent from your account" in answer.body
+        assert waiter.running
+        receiver.cancel()
+        waiter.join()
 
 
 def test_c70_unidentified_requests_as_many_as_the_app_opened_the_browser() -> None:
@@ -147,7 +175,7 @@ def entry(
 ) -> tuple[InstallEntry, list[str]]:
     asked: list[str] = []
 
-    def on_install(redirect: str) -> InstallAnswer:
+    def on_install(redirect: str, trusted: bool) -> InstallAnswer:
         asked.append(redirect)
         return answer
 
@@ -204,5 +232,31 @@ def test_c71_the_install_entry_says_where_to_answer_when_the_app_asks() -> None:
     status, location, body = install(made)
     assert status == 200 and location is None
     assert asked == ["https://app.kit.com/apps/1?success=true"]
-    assert "Answer in Kit Desktop" in body and "Nothing changes unless you choose Replace" in body
+    assert "Answer in Kit Desktop" in body and "Nothing changes unless you agree there" in body
     assert 'href="https://app.kit.com/apps/1?success=true"' in body
+
+
+def test_c70_a_client_that_closes_before_the_answer_is_refused() -> None:
+    # Another account could close its socket right after sending, so the kernel no longer
+    # names it; a browser always waits for the answer. The real judge, once it has closed:
+    closed = threading.Event()
+
+    def judge_after_close(request: HttpRequest) -> PeerVerdict:
+        closed.wait(5)
+        return peer_verdict(request)
+
+    with LoopbackReceiver(
+        ["http://127.0.0.1:0/callback"], STATE, timeout=10, judge=judge_after_close
+    ) as receiver:
+        waiter = Waiter(receiver)
+        head = (
+            f"GET /callback?code=c&state={STATE} HTTP/1.1\r\n"
+            f"Host: 127.0.0.1:{receiver.port}\r\n\r\n"
+        ).encode()
+        with socket.create_connection(("127.0.0.1", receiver.port), timeout=5) as sneaky:
+            sneaky.sendall(head)
+        closed.set()
+        assert waiter.running, "the attempt goes on"
+        closed_answer = send(receiver, f"/callback?code=real&state={STATE}", headers=VISIT)
+        assert closed_answer.status == 302
+        assert waiter.result().code == "real", "the closed client's code was not taken"
