@@ -148,7 +148,11 @@ FIXED_NOTE = (
     "No known bug remains. Earlier runs found six, all fixed, their inputs kept in the "
     "generators: two in the API panel's header checks (a name ending in a newline; values "
     "requests cannot send), four in the sandbox (deeply nested JSON and cursors answered "
-    "500; an unparsable request target and malformed request lines dropped unanswered)."
+    "500; an unparsable request target and malformed request lines dropped unanswered). "
+    "A random run on 2026-12-06 also showed two mistakes of the token checker itself, not "
+    "of the app: an access token spelled like words of the redacted repr ('TokenSet', "
+    "'[redacte') was taken for a leak; the checker now proves the repr does not depend "
+    "on the secrets at all."
 )
 
 
