@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.screenshots import OUT, ROOT, _ensure_display
+from bench.screenshots import OUT, ROOT, print_pictures
 
 Step = Callable[[Any], object]
 #: Chromium's window, at the top left of the X screen; the app's window goes beside it.
@@ -285,13 +285,7 @@ def walk() -> list[Path]:
 def main() -> None:
     """Walk and print the pictures written."""
     os.chdir(ROOT)
-    server = _ensure_display()
-    try:
-        for path in walk():
-            print(path.relative_to(ROOT))
-    finally:
-        if server is not None:
-            server.terminate()
+    print_pictures(walk)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -149,15 +150,20 @@ def render() -> list[Path]:
     return written
 
 
-def main() -> None:
-    """Render and print the files."""
+def print_pictures(make: Callable[[], list[Path]]) -> None:
+    """Run ``make`` on a display (Xvfb when none is set) and print the files it wrote."""
     server = _ensure_display()
     try:
-        for path in render():
+        for path in make():
             print(path.relative_to(ROOT))
     finally:
         if server is not None:
             server.terminate()
+
+
+def main() -> None:
+    """Render and print the files."""
+    print_pictures(render)
 
 
 if __name__ == "__main__":

@@ -110,6 +110,14 @@ def start(qtbot: QtBot, made: list[GuiApp], opened: list[str] | None = None) -> 
     return gui
 
 
+def install_and_connect(qtbot: QtBot, session: KitSession, sandbox: SandboxServer) -> None:
+    """Install from the sandbox's App Store with Allow, and wait until connected."""
+    visit = Visit(sandbox.install_url)
+    qtbot.waitUntil(lambda: not visit.is_alive(), timeout=30_000)
+    visit.finish()
+    qtbot.waitUntil(lambda: session.view.phase is Phase.CONNECTED, timeout=10_000)
+
+
 def parts(gui: GuiApp) -> tuple[KitSession, SandboxServer]:
     assert gui.session is not None and gui.sandbox is not None
     return gui.session, gui.sandbox
@@ -169,10 +177,7 @@ def test_an_install_while_connected_keeps_the_saved_connection_if_denied(
     opened: list[str] = []
     gui = start(qtbot, made, opened)
     session, sandbox = parts(gui)
-    first = Visit(sandbox.install_url)
-    qtbot.waitUntil(lambda: not first.is_alive(), timeout=30_000)
-    first.finish()
-    qtbot.waitUntil(lambda: session.view.phase is Phase.CONNECTED, timeout=10_000)
+    install_and_connect(qtbot, session, sandbox)
     notices: list[str] = []
     session.notice.connect(notices.append)
     again = Visit(sandbox.install_url)
@@ -256,10 +261,7 @@ def test_an_install_while_disconnecting_says_why_nothing_started(
 ) -> None:
     gui = start(qtbot, made)
     session, sandbox = parts(gui)
-    first = Visit(sandbox.install_url)
-    qtbot.waitUntil(lambda: not first.is_alive(), timeout=30_000)
-    first.finish()
-    qtbot.waitUntil(lambda: session.view.phase is Phase.CONNECTED, timeout=10_000)
+    install_and_connect(qtbot, session, sandbox)
     session.disconnect_account()
     answer = session.start_install(f"{sandbox.app_page_url}?success=true")
     assert isinstance(answer, InstallRefused)
@@ -273,10 +275,7 @@ def test_an_install_agreed_to_during_a_renewal_keeps_its_own_attempt(
     opened: list[str] = []
     gui = start(qtbot, made, opened)
     session, sandbox = parts(gui)
-    first = Visit(sandbox.install_url)
-    qtbot.waitUntil(lambda: not first.is_alive(), timeout=30_000)
-    first.finish()
-    qtbot.waitUntil(lambda: session.view.phase is Phase.CONNECTED, timeout=10_000)
+    install_and_connect(qtbot, session, sandbox)
     old = session.view.tokens.access_token if session.view.tokens else ""
     sandbox.set_fault("/v4/oauth/token", Fault("delay", seconds=1.0, times=1))
     session.refresh_now()  # a renewal is in flight for a second
