@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-import errno
 import logging
-import socket
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import partial
 from types import TracebackType
-from urllib.parse import urlsplit
 
 from kit_desktop.auth import pages as _pages
 from kit_desktop.auth.callback import (
@@ -22,12 +18,11 @@ from kit_desktop.auth.callback import (
     CallbackRejected,
     check_callback,
 )
+from kit_desktop.auth.loopback_bind import DONE_PATH, Binding, bind_first, parse_redirect_uri
 from kit_desktop.auth.loopback_http import (
     REQUEST_TIMEOUT,
     HttpRequest,
-    LoopbackServer,
     Reply,
-    Responder,
 )
 from kit_desktop.auth.pages import Page, PageRenderer
 from kit_desktop.auth.request_checks import (
@@ -36,15 +31,13 @@ from kit_desktop.auth.request_checks import (
     not_a_visit,
     peer_verdict,
 )
-from kit_desktop.config import check_redirect_uri
+from kit_desktop.auth.start_link import START_PATH, StartAnswer, StartLink
 from kit_desktop.errors import (
     ConfigError,
     FlowCancelledError,
     FlowTimeoutError,
     KitError,
     LinkReusedError,
-    LoopbackError,
-    PortInUseError,
 )
 
 __all__ = [
@@ -61,33 +54,12 @@ _log = logging.getLogger(__name__)
 
 #: Seconds to wait for the callback by default.
 DEFAULT_TIMEOUT = 300.0
-#: The fixed page the browser is sent to after the callback, so the code leaves the address bar.
-DONE_PATH = "/done"
-#: Where the app opens the browser: it answers with the authorization URL, so that URL (its
-#: state and code challenge) never sits on a command line other accounts can read.
-START_PATH = "/start"
 #: Seconds :meth:`LoopbackReceiver.serve_done` keeps serving ``/done`` by default.
 DONE_GRACE = 10.0
 #: Seconds a ``/done`` request waits for :meth:`LoopbackReceiver.finish` before a neutral page.
 DONE_WAIT = 5.0
 #: Seconds :meth:`LoopbackReceiver.close` waits for the serving loop to notice.
 _CLOSE_WAIT = 2.0
-
-
-@dataclass(frozen=True)
-class Binding:
-    """One loopback address to listen on, from a redirect URI."""
-
-    family: int
-    host: str
-    port: int
-    path: str
-    uri: str
-
-    @property
-    def literal(self) -> str:
-        """The host as it appears in a URL (IPv6 in brackets)."""
-        return f"[{self.host}]" if self.family == socket.AF_INET6 else self.host
 
 
 class LoopbackReceiver:
@@ -154,9 +126,7 @@ class LoopbackReceiver:
         self._closed = False
         self._back_to = back_to
         self._judge = judge
-        self._authorization_url: str | None = None
-        self._starts = 0  # requests for the start link so far
-        self._opens = 0  # times the app opened the browser on it
+        self._start = StartLink()
         self._server, self._binding = bind_first(bindings, self, request_timeout)
         self._port = int(self._server.server_address[1])
         if port_in_state:
@@ -194,13 +164,11 @@ class LoopbackReceiver:
         served as many times as the app opened the browser, and no more: one request too
         many means someone else has it, and the attempt ends. Thread-safe.
         """
-        with self._lock:
-            self._opens += 1
+        self._start.expect_browser()
 
     def set_authorization_url(self, url: str) -> None:
         """Set where :attr:`start_url` sends the browser (this attempt's authorization URL)."""
-        with self._lock:
-            self._authorization_url = url
+        self._start.set_url(url)
 
     @property
     def state(self) -> str:
@@ -310,9 +278,9 @@ class LoopbackReceiver:
         finally:
             if acquired:
                 self._serving.release()
+        self._start.set_url(None)
         with self._lock:
             self._state = ""
-            self._authorization_url = None
             self._outcome = None
             self._done_page = None
         _log.info("stopped listening on port %d", self._port)
@@ -393,13 +361,11 @@ class LoopbackReceiver:
         if refused is not None:
             return refused
         with self._lock:
-            url = self._authorization_url
             over = self._claim is not None or self._closed
-            beyond = self._starts >= self._opens  # more requests than browsers opened
-            self._starts += 1
-        if over or url is None:
+        answer, url = self._start.answer(verdict, over=over)
+        if answer is StartAnswer.NO_ATTEMPT:
             return self._reply(_pages.ATTEMPT_OVER, "refused the start link: no attempt waits")
-        if beyond and verdict is not PeerVerdict.SAME_ACCOUNT:
+        if answer is StartAnswer.ONE_TOO_MANY:
             # An account the kernel cannot name asks once more than the app opened the
             # browser: the URL may be in someone else's hands, so this attempt ends rather
             # than risk their code.
@@ -517,56 +483,3 @@ class LoopbackReceiver:
             yield not self._closed
         finally:
             self._serving.release()
-
-
-def bind_first(
-    bindings: Sequence[Binding], responder: Responder, request_timeout: float = REQUEST_TIMEOUT
-) -> tuple[LoopbackServer, Binding]:
-    """Bind the first free address of ``bindings``; return the server and the binding.
-
-    Raises:
-        PortInUseError: Every port is taken; names the first one.
-        LoopbackError: No address could be bound for another reason.
-    """
-    busy: list[int] = []
-    failures: list[str] = []
-    for binding in bindings:
-        try:
-            server = LoopbackServer(
-                binding.family,
-                (binding.host, binding.port),
-                responder,
-                request_timeout=request_timeout,
-            )
-        except OSError as exc:
-            if _is_busy(exc):
-                busy.append(binding.port)
-                _log.info("port %d is in use; trying the next redirect URI", binding.port)
-            else:
-                failures.append(f"{binding.literal}:{binding.port}: {exc.strerror or exc}")
-            continue
-        return server, binding
-    if busy:
-        raise PortInUseError(busy[0], detail=f"ports in use: {busy}")
-    raise LoopbackError(detail="; ".join(failures))
-
-
-def parse_redirect_uri(uri: str) -> Binding:
-    """Return where to listen for the loopback redirect URI ``uri``.
-
-    Raises:
-        ConfigError: ``uri`` is not a loopback ``http`` URI with a port and path.
-    """
-    parts = urlsplit(check_redirect_uri(uri))
-    host = parts.hostname or ""
-    if parts.path == DONE_PATH:
-        raise ConfigError(f"The redirect URI {uri!r} must not use the path {DONE_PATH}.")
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    return Binding(family, host, parts.port or 0, parts.path, uri)
-
-
-def _is_busy(exc: OSError) -> bool:
-    if exc.errno == errno.EADDRINUSE:
-        return True
-    # Windows: WSAEADDRINUSE, or WSAEACCES when another socket holds the port exclusively.
-    return sys.platform == "win32" and getattr(exc, "winerror", None) in (10048, 10013)

@@ -162,7 +162,8 @@ def assert_no_active_content(body: str) -> None:
 
 
 def holds_secret(receiver: LoopbackReceiver, secret: str) -> bool:
-    for value in vars(receiver).values():
+    held = [*vars(receiver).values(), *vars(vars(receiver)["_start"]).values()]
+    for value in held:
         if isinstance(value, str) and secret in value:
             return True
         if isinstance(value, AuthorizationResponse) and secret in (value.code, value.state):
