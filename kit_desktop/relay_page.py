@@ -122,25 +122,26 @@ def set_meta(page: str, name: str, content: str) -> str:
     Raises:
         ValueError: There is no such tag, or more than one.
     """
-    pattern = rf'(<meta\s+name="{re.escape(name)}"\s+content=")([^"]*)("\s*/?>)'
-    found = list(re.finditer(pattern, page, flags=re.IGNORECASE))
-    if len(found) != 1:
-        raise ValueError(f"expected one <meta name={name!r}>, found {len(found)}")
-    match = found[0]
+    match = _one_meta(page, "name", name)
     return page[: match.start(2)] + html.escape(content, quote=True) + page[match.end(2) :]
 
 
-def meta(page: str, name: str) -> str:
-    """Return the ``content`` of the one ``<meta name="name">`` in ``page``.
+def meta(page: str, name: str, *, attribute: str = "name") -> str:
+    """Return the ``content`` of the one ``<meta attribute="name">`` in ``page``.
 
     Raises:
         ValueError: There is no such tag, or more than one.
     """
-    pattern = rf'<meta\s+name="{re.escape(name)}"\s+content="([^"]*)"\s*/?>'
-    found = re.findall(pattern, page, flags=re.IGNORECASE)
+    return html.unescape(_one_meta(page, attribute, name).group(2))
+
+
+def _one_meta(page: str, attribute: str, value: str) -> re.Match[str]:
+    """The one ``<meta attribute="value" content="...">`` of ``page``; group 2 is the content."""
+    pattern = rf'(<meta\s+{re.escape(attribute)}="{re.escape(value)}"\s+content=")([^"]*)("\s*/?>)'
+    found = list(re.finditer(pattern, page, flags=re.IGNORECASE))
     if len(found) != 1:
-        raise ValueError(f"expected one <meta name={name!r}>, found {len(found)}")
-    return html.unescape(found[0])
+        raise ValueError(f"expected one <meta {attribute}={value!r}>, found {len(found)}")
+    return found[0]
 
 
 def forward_address(page: str, address: str) -> str | None:

@@ -80,7 +80,7 @@ def _approve(url: str) -> None:
         callback = decided.headers.get("Location", "")
         if decided.status_code != 302 or not is_loopback_host(urlsplit(callback).hostname):
             raise VisitError(f"Allow did not lead back to the app ({decided.status_code})")
-        callback = _through_relay(http, callback)
+        callback = through_relay(http, callback)
         answer = http.get(callback, allow_redirects=False, timeout=VISIT_TIMEOUT)
         if answer.status_code != 302:
             raise VisitError(f"the app's callback answered {answer.status_code}")
@@ -100,8 +100,14 @@ def _follow(http: requests.Session, url: str) -> requests.Response:
     raise VisitError("too many redirects")
 
 
-def _through_relay(http: requests.Session, address: str) -> str:
-    """Return where the browser ends up after the relay page, as its script would send it."""
+def through_relay(http: requests.Session, address: str) -> str:
+    """Return where the browser ends up after the sandbox's relay page, as its script would.
+
+    Any other address is returned as it is.
+
+    Raises:
+        VisitError: The relay page did not load, or would not pass Kit's answer on.
+    """
     if urlsplit(address).path != RELAY_PATH:
         return address
     page = http.get(address, allow_redirects=False, timeout=VISIT_TIMEOUT)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import html
 import re
 import socket
 import threading
@@ -25,6 +24,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 from urllib.parse import urlencode
+
+from kit_desktop.relay_page import meta, set_meta
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RELAY_DIR = REPO_ROOT / "resources" / "relay"
@@ -50,34 +51,8 @@ def csp_hash(text: str) -> str:
 
 
 def meta_content(page: str, attribute: str, value: str) -> str:
-    """Return the ``content`` of the one ``<meta attribute="value" content="...">``.
-
-    Raises:
-        ValueError: When there is no such tag, or more than one.
-    """
-    found = _meta_tags(page, attribute, value)
-    if len(found) != 1:
-        raise ValueError(f"expected one <meta {attribute}={value!r}>, found {len(found)}")
-    return html.unescape(found[0].group(2))
-
-
-def set_meta(page: str, name: str, content: str) -> str:
-    """Return ``page`` with the ``content`` of ``<meta name="name">`` replaced.
-
-    Raises:
-        ValueError: When there is no such tag, or more than one.
-    """
-    found = _meta_tags(page, "name", name)
-    if len(found) != 1:
-        raise ValueError(f"expected one <meta name={name!r}>, found {len(found)}")
-    match = found[0]
-    return page[: match.start(2)] + html.escape(content, quote=True) + page[match.end(2) :]
-
-
-def _meta_tags(page: str, attribute: str, value: str) -> list[re.Match[str]]:
-    """Find ``<meta attribute="value" content="...">``; group 2 is the content."""
-    pattern = rf'(<meta\s+{re.escape(attribute)}="{re.escape(value)}"\s+content=")([^"]*)("\s*/?>)'
-    return list(re.finditer(pattern, page, flags=re.I))
+    """Return the ``content`` of the one ``<meta attribute="value" content="...">``."""
+    return meta(page, value, attribute=attribute)
 
 
 def free_port() -> int:

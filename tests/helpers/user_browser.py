@@ -14,12 +14,11 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from typing import Literal
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import requests
 
-from kit_desktop.relay_page import forward_address
-from kit_desktop.sandbox.relay_host import RELAY_PATH
+from kit_desktop.sandbox.visitor import through_relay
 from tests.helpers.flow import consent_id
 
 Decision = Literal["allow", "deny", "ignore"]
@@ -120,7 +119,7 @@ class UserBrowser:
             assert decided.status_code == 302, f"no redirect after consent: {decided.status_code}"
             if self.before_callback is not None:
                 self.before_callback.wait(REQUEST_TIMEOUT)
-            callback_url = relay_hop(http, decided.headers["Location"])
+            callback_url = through_relay(http, decided.headers["Location"])
             callback = http.get(callback_url, allow_redirects=False, timeout=REQUEST_TIMEOUT)
             visit.callback_status = callback.status_code
             if callback.status_code != 302:
@@ -132,14 +131,3 @@ class UserBrowser:
             )
             visit.done_status = done.status_code
             visit.done_page = done.text
-
-
-def relay_hop(http: requests.Session, address: str) -> str:
-    """Return where the sandbox's relay page sends the browser (as its script would)."""
-    if urlsplit(address).path != RELAY_PATH:
-        return address
-    page = http.get(address, allow_redirects=False, timeout=REQUEST_TIMEOUT)
-    assert page.status_code == 200, f"no relay page: {page.status_code}"
-    forward = forward_address(page.text, address)
-    assert forward is not None, "the relay page would not forward Kit's answer"
-    return forward
