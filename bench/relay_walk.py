@@ -97,8 +97,8 @@ def walk() -> list[Path]:
     from PySide6.QtWidgets import QApplication, QWidget
 
     from kit_desktop.config import Settings
-    from kit_desktop.qt.gui import GuiApp
-    from kit_desktop.qt.state import Phase
+    from kit_desktop.gui.gui_app import GuiApp
+    from kit_desktop.state import Phase
 
     app = QApplication.instance() or QApplication(sys.argv)
     written: list[Path] = []

@@ -42,7 +42,7 @@ def render() -> list[Path]:
 
     from kit_desktop.auth.pkce import METHOD
     from kit_desktop.config import Settings
-    from kit_desktop.qt.state import (
+    from kit_desktop.state import (
         AccountView,
         AttemptView,
         Phase,

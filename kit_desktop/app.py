@@ -43,7 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     restrict_umask()
     given = list(sys.argv[1:] if argv is None else argv)
     if given in ([], ["--sandbox"]):
-        from kit_desktop.qt.launch import start_window
+        from kit_desktop.gui.launch import start_window
 
         return start_window(practice=bool(given))
     return _run(given)
@@ -78,6 +78,6 @@ def _run(given: list[str]) -> int:
         from kit_desktop.qt.smoke import run_smoke_test
 
         return run_smoke_test(settings)
-    from kit_desktop.qt.launch import start_window
+    from kit_desktop.gui.launch import start_window
 
     return start_window(practice=args.sandbox)

@@ -67,7 +67,7 @@ class Cli:
             "disconnect": self.disconnect,
         }
         try:
-            self.connection.share_with_sandbox()
+            self.connection.share_with_practice()
             return handlers[args.command](args)
         except KitError as exc:
             log.info("%s failed: %s", args.command, exc.detail or type(exc).__name__, exc_info=True)

@@ -7,6 +7,7 @@ import hmac
 import logging
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from kit_desktop.api.account import Account, fetch_account
 from kit_desktop.auth.loopback import DEFAULT_TIMEOUT, LoopbackReceiver
@@ -19,7 +20,6 @@ from kit_desktop.errors import (
     ReconnectNeededError,
     RelayPageMissingError,
 )
-from kit_desktop.sandbox import SandboxServer
 from kit_desktop.services import Services
 from kit_desktop.status import StorageInfo
 
@@ -41,17 +41,30 @@ class Snapshot:
     replaced: tuple[TokenSet, ...] = ()
 
 
+class PracticeKit(Protocol):
+    """What a connection needs from practice mode's in-process Kit (the sandbox's server).
+
+    The connection never imports the sandbox: a real-Kit command loads no practice code.
+    """
+
+    def recognise(self, tokens: TokenSet) -> None:
+        """Accept tokens a previous run saved (practice grants survive a restart)."""
+
+    def note_app_port(self, port: int) -> None:
+        """Tell the practice relay page where the app listens, as a publisher's build bakes it."""
+
+
 class Connection:
     """The blocking steps of connecting, restoring, renewing and disconnecting.
 
     Args:
         services: The core services.
-        sandbox: The in-process practice sandbox, whose grants survive a restart.
+        practice: Practice mode's in-process Kit, or None against a real server.
     """
 
-    def __init__(self, services: Services, sandbox: SandboxServer | None = None) -> None:
+    def __init__(self, services: Services, practice: PracticeKit | None = None) -> None:
         self.services = services
-        self.sandbox = sandbox
+        self.practice = practice
 
     def storage(self) -> StorageInfo:
         """Where tokens are kept now (may query the keyring: call off the GUI thread)."""
@@ -67,20 +80,15 @@ class Connection:
         Raises:
             ReconnectNeededError: The saved access no longer works.
         """
-        if self.share_with_sandbox() is None:
+        if self.share_with_practice() is None:
             return Snapshot(None, None, self.storage())
         return self._with_account()
 
-    def share_with_sandbox(self) -> TokenSet | None:
-        """Load the saved tokens; in practice mode, make the new sandbox recognise them."""
+    def share_with_practice(self) -> TokenSet | None:
+        """Load the saved tokens; in practice mode, make the new practice Kit recognise them."""
         tokens = self.services.tokens.tokens
-        if tokens is not None and self.sandbox is not None:
-            self.sandbox.oauth.import_grant(
-                tokens.access_token,
-                tokens.refresh_token,
-                expires_at=tokens.expires_at,
-                scope=tokens.scope or "public",
-            )
+        if tokens is not None and self.practice is not None:
+            self.practice.recognise(tokens)
         return tokens
 
     def begin_attempt(
@@ -119,8 +127,8 @@ class Connection:
         except BaseException:
             receiver.close()
             raise
-        if self.sandbox is not None:  # the practice relay page learns the port, as if baked
-            self.sandbox.relay.note_app_port(receiver.port)
+        if self.practice is not None:  # the practice relay page learns the port, as if baked
+            self.practice.note_app_port(receiver.port)
         return receiver, attempt
 
     def exchange(self, code: str, attempt: AuthorizationAttempt) -> TokenSet:

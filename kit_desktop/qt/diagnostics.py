@@ -13,7 +13,7 @@ from kit_desktop import APP_NAME, __version__
 from kit_desktop.config import Settings
 from kit_desktop.http import environment_overrides
 from kit_desktop.log import log_file, redact
-from kit_desktop.qt.state import SessionView
+from kit_desktop.state import SessionView
 
 
 def _version(package: str) -> str:

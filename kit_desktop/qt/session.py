@@ -31,7 +31,10 @@ from kit_desktop.errors import (
 )
 from kit_desktop.qt.diagnostics import diagnostics_text
 from kit_desktop.qt.loopback_thread import LoopbackThread
-from kit_desktop.qt.state import (
+from kit_desktop.qt.workers import Task, Workers
+from kit_desktop.sandbox import SandboxServer
+from kit_desktop.services import Services
+from kit_desktop.state import (
     AccountView,
     AttemptView,
     InstallQuestion,
@@ -40,9 +43,6 @@ from kit_desktop.qt.state import (
     StorageView,
     TokenView,
 )
-from kit_desktop.qt.workers import Task, Workers
-from kit_desktop.sandbox import SandboxServer
-from kit_desktop.services import Services
 
 log = logging.getLogger(__name__)
 

@@ -22,9 +22,9 @@ from PySide6.QtWidgets import QApplication
 
 from kit_desktop.auth.token_store import KeyringTokenStore, profile_key
 from kit_desktop.config import Settings
-from kit_desktop.qt.gui import GuiApp
-from kit_desktop.qt.state import Phase
+from kit_desktop.gui.gui_app import GuiApp
 from kit_desktop.sandbox.visitor import ApprovingVisitor
+from kit_desktop.state import Phase
 
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend

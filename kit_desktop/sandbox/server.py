@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
+from kit_desktop.auth.tokenset import TokenSet
 from kit_desktop.config import (
     DEFAULT_REDIRECT_URIS,
     KIT_APP_HOSTS,
@@ -211,6 +212,19 @@ class SandboxServer:
             self._thread.join(timeout=5)
             self._thread = None
         self._httpd.server_close()
+
+    def recognise(self, tokens: TokenSet) -> None:
+        """Accept tokens a previous practice run saved, as Kit would (``PracticeKit``)."""
+        self.oauth.import_grant(
+            tokens.access_token,
+            tokens.refresh_token,
+            expires_at=tokens.expires_at,
+            scope=tokens.scope or "public",
+        )
+
+    def note_app_port(self, port: int) -> None:
+        """Bake the app's callback port into the practice relay page (``PracticeKit``)."""
+        self.relay.note_app_port(port)
 
     def set_fault(self, path: str, fault: Fault) -> None:
         """Apply ``fault`` to requests on ``path`` (see :class:`Fault`)."""

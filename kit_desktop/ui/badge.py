@@ -8,7 +8,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from kit_desktop.qt.state import Phase
+from kit_desktop.state import Phase
 from kit_desktop.ui.theme import PHASE_TONES, Tone
 
 

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAccessible, QAccessibleAnnouncementEvent, QGuiApplication
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
-from kit_desktop.qt.state import AttemptView, Phase, SessionView
+from kit_desktop.state import AttemptView, Phase, SessionView
 from kit_desktop.ui.badge import Badge
 from kit_desktop.ui.format import format_countdown
 from kit_desktop.ui.paste_box import PasteBox

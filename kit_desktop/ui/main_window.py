@@ -29,7 +29,7 @@ from kit_desktop import APP_NAME
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QTabWidget
 
-    from kit_desktop.qt.state import AttemptView, InstallQuestion, SessionView
+    from kit_desktop.state import AttemptView, InstallQuestion, SessionView
     from kit_desktop.ui.api_panel import ApiPanel
     from kit_desktop.ui.connection_card import ConnectionCard
     from kit_desktop.ui.notice import Notice
@@ -110,7 +110,7 @@ class MainWindow(QMainWindow):
         """Create and wire every section (once), then show the latest snapshot."""
         if self._content is not None:
             return
-        from kit_desktop.qt.state import SessionView
+        from kit_desktop.state import SessionView
         from kit_desktop.ui.window_content import WindowContent
 
         self._content = WindowContent(self, self._settings, self._clock)

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kit_desktop.qt.state import AttemptView
+from kit_desktop.state import AttemptView
 from kit_desktop.ui.secret_field import SecretField
 from kit_desktop.ui.theme import card_frame, plain_label, relative_font, set_muted
 

@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QPalette
 from PySide6.QtWidgets import QFrame, QLabel, QWidget
 
-from kit_desktop.qt.state import Phase
+from kit_desktop.state import Phase
 
 #: The one accent: the filled primary button. White text on it is 5.2:1.
 ACCENT = "#2563EB"

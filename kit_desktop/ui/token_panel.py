@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kit_desktop.qt.state import SessionView, StorageView, TokenView
+from kit_desktop.state import SessionView, StorageView, TokenView
 from kit_desktop.ui.badge import Badge, Glyph
 from kit_desktop.ui.format import format_exact_time, format_local_time, format_remaining
 from kit_desktop.ui.notice import Notice

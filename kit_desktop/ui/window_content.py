@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QSettings, Slot
 from PySide6.QtWidgets import QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
 
-from kit_desktop.qt.state import AttemptView, Phase, SessionView
+from kit_desktop.state import AttemptView, Phase, SessionView
 from kit_desktop.ui.api_panel import ApiPanel
 from kit_desktop.ui.api_tabs import page_tabs
 from kit_desktop.ui.connection_card import ConnectionCard

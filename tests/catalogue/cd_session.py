@@ -14,7 +14,7 @@ from pytestqt.qtbot import QtBot
 from kit_desktop.auth.browser import BrowserOpener
 from kit_desktop.auth.token_store import SERVICE_NAME
 from kit_desktop.qt.session import KitSession
-from kit_desktop.qt.state import Phase
+from kit_desktop.state import Phase
 from kit_desktop.services import Services
 from tests.helpers.fake_keyrings import MemoryKeyring
 from tests.helpers.user_browser import UserBrowser

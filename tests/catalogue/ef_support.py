@@ -27,9 +27,9 @@ from kit_desktop.auth.tokenset import TokenSet
 from kit_desktop.config import SANDBOX_CLIENT_ID, Settings
 from kit_desktop.errors import KitError
 from kit_desktop.qt.api_requests import ApiRequests, ApiResult
-from kit_desktop.qt.gui import GuiApp, wire_api
+from kit_desktop.gui.gui_app import GuiApp, wire_api
 from kit_desktop.qt.session import KitSession
-from kit_desktop.qt.state import Phase
+from kit_desktop.state import Phase
 from kit_desktop.sandbox import SandboxServer
 from kit_desktop.ui.api_panel import ApiPanel
 from tests.helpers import flow

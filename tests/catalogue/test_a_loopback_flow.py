@@ -18,7 +18,7 @@ from kit_desktop.config import KIT_APP_HOSTS, SANDBOX_CLIENT_ID
 from kit_desktop.errors import FlowCancelledError, FlowTimeoutError
 from kit_desktop.qt.loopback_thread import LoopbackThread
 from kit_desktop.qt.session import KitSession
-from kit_desktop.qt.state import AttemptView, Phase
+from kit_desktop.state import AttemptView, Phase
 from kit_desktop.sandbox import SandboxServer
 from tests.helpers.user_browser import UserBrowser
 from tests.qt.test_session import (

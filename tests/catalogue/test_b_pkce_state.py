@@ -25,7 +25,7 @@ from kit_desktop.config import Settings, load_settings
 from kit_desktop.connection import Connection
 from kit_desktop.errors import ConfigError
 from kit_desktop.qt.session import KitSession
-from kit_desktop.qt.state import AttemptView, Phase
+from kit_desktop.state import AttemptView, Phase
 from kit_desktop.services import build_services
 from tests.helpers.fake_keyrings import MemoryKeyring
 from tests.qt.test_loopback_thread import get

@@ -24,7 +24,7 @@ from kit_desktop.config import SANDBOX_CLIENT_ID, Settings
 from kit_desktop.connection import Connection
 from kit_desktop.errors import AuthorizationError, ConsentDeniedError
 from kit_desktop.qt.session import KitSession
-from kit_desktop.qt.state import AttemptView, Phase
+from kit_desktop.state import AttemptView, Phase
 from kit_desktop.sandbox import SandboxServer
 from kit_desktop.services import build_services
 from tests.helpers.fake_keyrings import MemoryKeyring

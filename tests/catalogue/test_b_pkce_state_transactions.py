@@ -18,7 +18,7 @@ from kit_desktop.auth.loopback import LoopbackReceiver
 from kit_desktop.config import SANDBOX_CLIENT_ID, Settings
 from kit_desktop.qt.loopback_thread import LoopbackThread
 from kit_desktop.qt.session import KitSession
-from kit_desktop.qt.state import Phase
+from kit_desktop.state import Phase
 from kit_desktop.sandbox import SandboxServer
 from kit_desktop.services import build_services
 from tests.catalogue.test_b_pkce_state_flow import ATTACKER, Flow, finish, kit_connection

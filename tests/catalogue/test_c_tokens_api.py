@@ -24,7 +24,7 @@ from kit_desktop.cli import Cli, add_commands
 from kit_desktop.config import SANDBOX_CLIENT_ID
 from kit_desktop.errors import ApiError
 from kit_desktop.qt.api_requests import ApiRequests
-from kit_desktop.qt.state import Phase
+from kit_desktop.state import Phase
 from kit_desktop.sandbox import SandboxServer
 from kit_desktop.sandbox.faults import Fault
 from kit_desktop.services import Services

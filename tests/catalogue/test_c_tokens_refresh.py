@@ -31,7 +31,7 @@ from kit_desktop.errors import (
 )
 from kit_desktop.http import Timeouts
 from kit_desktop.qt.session import KitSession
-from kit_desktop.qt.state import Phase
+from kit_desktop.state import Phase
 from kit_desktop.sandbox import SandboxServer
 from kit_desktop.sandbox.faults import Fault
 from kit_desktop.services import Services

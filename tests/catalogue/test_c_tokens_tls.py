@@ -19,7 +19,7 @@ from kit_desktop.auth.oauth import OAuthClient
 from kit_desktop.config import SANDBOX_CLIENT_ID
 from kit_desktop.errors import NetworkError
 from kit_desktop.qt.diagnostics import diagnostics_text
-from kit_desktop.qt.state import SessionView
+from kit_desktop.state import SessionView
 from kit_desktop.sandbox import SandboxServer
 from tests.catalogue.cd_helpers import (
     FAST,

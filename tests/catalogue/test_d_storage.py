@@ -34,8 +34,8 @@ from kit_desktop.auth.token_store import (
 from kit_desktop.cli import Cli, add_commands
 from kit_desktop.config import SANDBOX_CLIENT_ID, Settings
 from kit_desktop.errors import StorageError, StorageLockedError, TokenTooLargeError
-from kit_desktop.qt.gui import GuiApp
-from kit_desktop.qt.state import Phase
+from kit_desktop.gui.gui_app import GuiApp
+from kit_desktop.state import Phase
 from kit_desktop.sandbox import SandboxServer
 from kit_desktop.services import build_services
 from kit_desktop.ui.notice import Notice

@@ -34,7 +34,7 @@ from kit_desktop.auth.tokenset import TokenSet
 from kit_desktop.config import SANDBOX_CLIENT_ID
 from kit_desktop.errors import CorruptEntryError
 from kit_desktop.log import log_file, setup_logging
-from kit_desktop.qt.state import Phase
+from kit_desktop.state import Phase
 from kit_desktop.sandbox import SandboxServer
 from kit_desktop.services import build_services
 from tests.catalogue.cd_helpers import (

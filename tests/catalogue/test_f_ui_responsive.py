@@ -22,9 +22,9 @@ from PySide6.QtWidgets import QLabel, QWidget
 from pytestqt.qtbot import QtBot
 
 from kit_desktop.config import SANDBOX_CLIENT_ID, Settings
-from kit_desktop.qt.gui import GuiApp
+from kit_desktop.gui.gui_app import GuiApp
 from kit_desktop.qt.session import KitSession
-from kit_desktop.qt.state import AttemptView, Phase
+from kit_desktop.state import AttemptView, Phase
 from kit_desktop.sandbox import SandboxServer
 from kit_desktop.sandbox.messages import Request, Response
 from kit_desktop.ui.secret_field import SecretField

@@ -29,7 +29,7 @@ from kit_desktop.auth.loopback import AuthorizationResponse, LoopbackReceiver
 from kit_desktop.errors import ConsentDeniedError, FlowCancelledError
 from kit_desktop.qt.loopback_thread import LoopbackThread
 from kit_desktop.qt.session import KitSession
-from kit_desktop.qt.state import AttemptView, Phase
+from kit_desktop.state import AttemptView, Phase
 from tests.catalogue.ef_support import (
     EPHEMERAL_REDIRECT,
     QT_NOISE,
@@ -111,9 +111,9 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 from keyring.backends import fail
 from kit_desktop.config import Settings
-from kit_desktop.qt.gui import GuiApp
+from kit_desktop.gui.gui_app import GuiApp
 from kit_desktop.qt.loopback_thread import LoopbackThread
-from kit_desktop.qt.state import Phase
+from kit_desktop.state import Phase
 
 app = QApplication(sys.argv)
 opened = []

@@ -18,8 +18,8 @@ from pytestqt.qtbot import QtBot
 
 from kit_desktop.auth.paste import code_from_paste
 from kit_desktop.errors import ForeignIssuerPasteError, PartialPasteError
-from kit_desktop.qt.gui import GuiApp
-from kit_desktop.qt.state import AttemptView, Phase
+from kit_desktop.gui.gui_app import GuiApp
+from kit_desktop.state import AttemptView, Phase
 from tests.helpers.browser import chromium_path
 from tests.helpers.browser_steps import InBrowser
 from tests.helpers.gui_apps import QT_NOISE, show_app

@@ -37,7 +37,7 @@ from pytestqt.qtbot import QtBot
 
 from kit_desktop.errors import NameTakenError, NotPrivateError
 from kit_desktop.paths import data_dir, runtime_dir
-from kit_desktop.qt.launch import show_name_taken
+from kit_desktop.gui.launch import show_name_taken
 from kit_desktop.qt.single_instance import Claim, SingleInstance
 from tests.helpers.realparts import require
 from tests.helpers.second_account import (

@@ -32,8 +32,8 @@ from pytestqt.qtbot import QtBot
 from kit_desktop.auth.token_store import KeyringTokenStore, profile_key
 from kit_desktop.auth.tokenset import TokenSet
 from kit_desktop.config import SANDBOX_CLIENT_ID, Settings
-from kit_desktop.qt.gui import GuiApp
-from kit_desktop.qt.state import AttemptView, Phase
+from kit_desktop.gui.gui_app import GuiApp
+from kit_desktop.state import AttemptView, Phase
 from tests.helpers.browser import browser_env, chromium_path, open_in_thread
 from tests.helpers.fake_keyrings import MemoryKeyring
 from tests.helpers.gui_apps import LOOPBACK, QT_NOISE, recorder, show_app

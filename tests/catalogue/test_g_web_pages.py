@@ -23,8 +23,8 @@ from pytestqt.qtbot import QtBot
 from kit_desktop.cli import Cli
 from kit_desktop.cli_args import add_commands
 from kit_desktop.config import Settings
-from kit_desktop.qt.gui import GuiApp
-from kit_desktop.qt.state import AttemptView, Phase
+from kit_desktop.gui.gui_app import GuiApp
+from kit_desktop.state import AttemptView, Phase
 from kit_desktop.sandbox import SandboxServer
 from kit_desktop.services import build_services
 from tests.helpers.browser import chromium_path

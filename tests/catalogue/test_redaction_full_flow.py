@@ -26,7 +26,7 @@ from PySide6.QtGui import QGuiApplication
 from pytestqt.qtbot import QtBot
 
 from kit_desktop.log import log_file, setup_logging
-from kit_desktop.qt.state import AttemptView
+from kit_desktop.state import AttemptView
 from kit_desktop.sandbox import SandboxServer
 from kit_desktop.sandbox.messages import BadRequest, Request, Response
 from kit_desktop.sandbox.oauth import OAuthServer

@@ -19,9 +19,9 @@ from playwright.sync_api import Page, Route, sync_playwright
 from pytestqt.qtbot import QtBot
 
 from kit_desktop.config import Settings
-from kit_desktop.qt.gui import GuiApp
+from kit_desktop.gui.gui_app import GuiApp
 from kit_desktop.qt.session import KitSession
-from kit_desktop.qt.state import Phase
+from kit_desktop.state import Phase
 from kit_desktop.sandbox import SandboxServer
 from tests.helpers.browser import CHROMIUM_FLAGS, BrowserJob, chromium_path, open_in_thread
 from tests.helpers.gui_apps import LOOPBACK, QT_NOISE, show_app

@@ -32,8 +32,8 @@ from playwright.sync_api import Page, Request, Route
 from pytestqt.qtbot import QtBot
 
 from kit_desktop.config import Settings
-from kit_desktop.qt.gui import GuiApp
-from kit_desktop.qt.state import Phase
+from kit_desktop.gui.gui_app import GuiApp
+from kit_desktop.state import Phase
 from kit_desktop.relay_page import (
     META_APP_HOSTS,
     META_CALLBACK_PATH,

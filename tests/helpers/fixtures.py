@@ -11,7 +11,7 @@ from pytestqt.qtbot import QtBot
 from kit_desktop.sandbox import SandboxServer
 
 if TYPE_CHECKING:
-    from kit_desktop.qt.gui import GuiApp
+    from kit_desktop.gui.gui_app import GuiApp
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pytestqt.qtbot import QtBot
 
 from kit_desktop.config import Settings
-from kit_desktop.qt.gui import GuiApp
+from kit_desktop.gui.gui_app import GuiApp
 from tests.helpers.fake_keyrings import MemoryKeyring
 
 #: Two loopback redirect URIs on ports the app picks: the first takes installs.

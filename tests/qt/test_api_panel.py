@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 
 from kit_desktop.api.endpoints import ENDPOINTS
 from kit_desktop.qt.api_requests import ApiRequests
-from kit_desktop.qt.state import Phase
+from kit_desktop.state import Phase
 from kit_desktop.ui.api_panel import ApiPanel
 from tests.qt.test_api_support import OFFSCREEN_NOISE, POPUP_NOISE, cell
 from tests.qt.test_ui_support import FakeClock, build_window, view

@@ -27,7 +27,7 @@ from kit_desktop.auth.tokenset import TokenSet
 from kit_desktop.config import Settings
 from kit_desktop.errors import KitError
 from kit_desktop.qt.api_requests import ApiRequests, ApiResult
-from kit_desktop.qt.gui import wire_api
+from kit_desktop.gui.gui_app import wire_api
 from kit_desktop.sandbox import SandboxServer
 from kit_desktop.ui.api_panel import ApiPanel
 from tests.helpers import flow

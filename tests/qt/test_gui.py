@@ -14,8 +14,8 @@ from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from kit_desktop.config import Settings
-from kit_desktop.qt.gui import GuiApp
-from kit_desktop.qt.state import AttemptView, Phase
+from kit_desktop.gui.gui_app import GuiApp
+from kit_desktop.state import AttemptView, Phase
 from tests.helpers.fake_keyrings import MemoryKeyring
 from tests.helpers.user_browser import UserBrowser
 

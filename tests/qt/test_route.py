@@ -19,8 +19,8 @@ from pytestqt.qtbot import QtBot
 from kit_desktop.config import Settings, load_settings
 from kit_desktop.connection import Connection
 from kit_desktop.errors import ConfigError, RelayPageMissingError
-from kit_desktop.qt.gui import GuiApp
-from kit_desktop.qt.state import Phase
+from kit_desktop.gui.gui_app import GuiApp
+from kit_desktop.state import Phase
 from kit_desktop.services import build_services
 from tests.helpers.fake_keyrings import MemoryKeyring
 from tests.helpers.gui_apps import LOOPBACK, QT_NOISE, recorder, show_app

@@ -24,7 +24,7 @@ from kit_desktop.errors import (
 )
 from kit_desktop.qt.loopback_thread import LoopbackThread
 from kit_desktop.qt.session import AUTO_RENEW_KEY, KitSession
-from kit_desktop.qt.state import AttemptView, Phase, SessionView
+from kit_desktop.state import AttemptView, Phase, SessionView
 from kit_desktop.sandbox import SandboxServer
 from kit_desktop.sandbox.faults import Fault
 from kit_desktop.services import build_services

@@ -11,7 +11,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
-from kit_desktop.qt.state import Phase
+from kit_desktop.state import Phase
 from kit_desktop.ui.main_window import MainWindow
 from tests.qt.test_ui_support import (
     ATTEMPT,

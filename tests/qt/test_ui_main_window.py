@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 from kit_desktop import __version__
-from kit_desktop.qt.state import Phase
+from kit_desktop.state import Phase
 from kit_desktop.ui.main_window import MainWindow
 from tests.qt.test_ui_support import (
     ATTEMPT,

@@ -11,7 +11,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLabel, QLineEdit
 from pytestqt.qtbot import QtBot
 
-from kit_desktop.qt.state import Phase
+from kit_desktop.state import Phase
 from kit_desktop.ui.main_window import MainWindow
 from kit_desktop.ui.pkce_panel import PkcePanel
 from kit_desktop.ui.window_content import DETAILS_KEY

@@ -10,7 +10,7 @@ from pathlib import Path
 from PySide6.QtCore import QSettings
 from pytestqt.qtbot import QtBot
 
-from kit_desktop.qt.state import (
+from kit_desktop.state import (
     AccountView,
     AttemptView,
     Phase,

@@ -11,7 +11,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLabel, QLineEdit, QProgressBar
 from pytestqt.qtbot import QtBot
 
-from kit_desktop.qt.state import Phase, TokenView
+from kit_desktop.state import Phase, TokenView
 from kit_desktop.ui.format import format_local_time
 from kit_desktop.ui.main_window import MainWindow
 from kit_desktop.ui.token_panel import TokenPanel

@@ -2,7 +2,7 @@
 
 Before the first paint only Qt, the window's frame and the single-instance check are
 loaded. Right after it, :func:`_finish` sets up logging, reads the settings and hands
-the window to :class:`kit_desktop.qt.gui.GuiApp`, which builds the sections and starts
+the window to :class:`kit_desktop.gui.gui_app.GuiApp`, which builds the sections and starts
 the sandbox, keyring and requests.
 
 When another account holds the single-instance name (catalogue G74) the window starts
@@ -30,7 +30,7 @@ from kit_desktop.qt.startup_probe import StartupProbe, probe_settle_ms
 from kit_desktop.ui.main_window import MainWindow
 
 if TYPE_CHECKING:
-    from kit_desktop.qt.gui import GuiApp
+    from kit_desktop.gui.gui_app import GuiApp
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ def start_window(*, practice: bool) -> int:
     started: list[GuiApp] = []
 
     def finish() -> None:
-        from kit_desktop.qt.gui import finish_start
+        from kit_desktop.gui.gui_app import finish_start
 
         gui = finish_start(window, practice=practice)  # logging is set up from here on
         if problem is not None:
