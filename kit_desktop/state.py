@@ -112,3 +112,10 @@ class SessionView:
     refresh_error: str = ""
     auto_renew: bool = True
     last_error_code: str = ""
+
+    @property
+    def holds_tokens(self) -> bool:
+        """Whether a connection is saved, working or not (a broken one shows no tokens)."""
+        return (
+            self.phase.has_tokens or self.phase is Phase.RECONNECT_NEEDED or self.tokens is not None
+        )

@@ -7,7 +7,7 @@ import logging
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, Signal, Slot
 
@@ -15,7 +15,10 @@ from kit_desktop.errors import KitError
 
 log = logging.getLogger(__name__)
 
-Callback = Callable[[Any], None]
+T = TypeVar("T")
+
+#: What a caller gets back on failure: always a :class:`KitError` (see :func:`_run`).
+OnFailure = Callable[[KitError], None]
 
 
 class Task:
@@ -98,12 +101,19 @@ class Workers(QObject):
             max_workers=max_threads, thread_name_prefix="kit-worker"
         )
         self._futures: set[concurrent.futures.Future[None]] = set()
-        self._callbacks: dict[Task, tuple[Callback, Callback]] = {}
+        self._callbacks: dict[Task, tuple[Callable[[Any], None], OnFailure]] = {}
         self._closed = False
         self.current_task: Task | None = None
 
-    def run(self, call: Callable[[], Any], on_success: Callback, on_failure: Callback) -> Task:
-        """Run ``call`` on a worker thread; ``on_success``/``on_failure`` get the outcome later."""
+    def run(
+        self, call: Callable[[], T], on_success: Callable[[T], None], on_failure: OnFailure
+    ) -> Task:
+        """Run ``call`` on a worker thread; ``on_success``/``on_failure`` get the outcome later.
+
+        Both run on the GUI thread. ``on_success`` gets what ``call`` returned;
+        ``on_failure`` gets the :class:`KitError` it raised (any other exception arrives as
+        a plain ``KitError`` and is logged with its traceback).
+        """
         task = Task()
         if self._closed:  # the app is quitting: nothing new starts
             return task

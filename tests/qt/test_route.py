@@ -20,8 +20,8 @@ from kit_desktop.config import Settings, load_settings
 from kit_desktop.connection import Connection
 from kit_desktop.errors import ConfigError, RelayPageMissingError
 from kit_desktop.gui.gui_app import GuiApp
-from kit_desktop.state import Phase
 from kit_desktop.services import build_services
+from kit_desktop.state import Phase
 from tests.helpers.fake_keyrings import MemoryKeyring
 from tests.helpers.gui_apps import LOOPBACK, QT_NOISE, recorder, show_app
 
@@ -96,7 +96,7 @@ def test_the_window_says_at_start_what_the_publisher_must_set(
     assert session.view.phase is Phase.FAILED
     assert session.view.last_error_code == "RelayPageMissingError"
     assert opened == [], "nobody is sent to Kit"
-    assert session._thread is None, "nothing listens"
+    assert not session.attempts.listening, "nothing listens"
 
 
 def test_connect_on_the_command_line_says_so_and_opens_no_browser(tmp_path: Path) -> None:

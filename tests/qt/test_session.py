@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -23,11 +24,12 @@ from kit_desktop.errors import (
     ServerError,
 )
 from kit_desktop.qt.loopback_thread import LoopbackThread
-from kit_desktop.qt.session import AUTO_RENEW_KEY, KitSession
-from kit_desktop.state import AttemptView, Phase, SessionView
+from kit_desktop.qt.renewal import AUTO_RENEW_KEY
+from kit_desktop.qt.session import KitSession
 from kit_desktop.sandbox import SandboxServer
 from kit_desktop.sandbox.faults import Fault
 from kit_desktop.services import build_services
+from kit_desktop.state import AttemptView, Phase, SessionView
 from tests.helpers import flow
 from tests.helpers.fake_keyrings import MemoryKeyring
 from tests.helpers.user_browser import UserBrowser
@@ -82,6 +84,7 @@ class Sessions:
         backend: KeyringBackend | None = None,
         sandbox: SandboxServer | None = None,
         flow_timeout: float = 30.0,
+        clock: Callable[[], float] = time.time,
     ) -> KitSession:
         settings = Settings(redirect_uris=(REDIRECT_URI,)).with_sandbox(server.base_url)
         services = build_services(settings, backend=backend or self.keyring)
@@ -92,6 +95,7 @@ class Sessions:
             opener=opener or (browser or UserBrowser("ignore")).open,
             settings_store=QSettings(str(self.ini), QSettings.Format.IniFormat),
             flow_timeout=flow_timeout,
+            clock=clock,
         )
         changes = Recorder()
         session.changed.connect(changes.record, Qt.ConnectionType.DirectConnection)
@@ -493,6 +497,36 @@ def test_access_is_renewed_automatically(
     assert payload is not None and payload["access_token"] != before
 
 
+def test_a_failed_renewal_backs_off_before_trying_again(
+    qtbot: QtBot, servers: Callable[..., SandboxServer], sessions: Sessions
+) -> None:
+    server = servers(token_lifetime=61)  # due one second after issue
+    now = [time.time()]
+    session = sessions.new(server, browser=UserBrowser("allow"), clock=lambda: now[0])
+    launch(qtbot, session)
+    session.renewal.stop()  # this test looks itself, with its own clock
+    connect(qtbot, session)
+    tokens = session.view.tokens
+    assert tokens is not None and tokens.expires_at is not None
+    expires_at = tokens.expires_at
+    qtbot.waitUntil(lambda: time.time() >= expires_at - 59, timeout=WAIT_MS)
+    server.set_fault(TOKEN_PATH, Fault("status", status=503, times=1))
+    before, requests_before = access_token(session), server.oauth.token_requests
+
+    now[0] = time.time()
+    assert session.renewal.check()
+    qtbot.waitUntil(lambda: session.view.refresh_error != "", timeout=WAIT_MS)
+    assert session.view.phase is Phase.CONNECTED and access_token(session) == before
+
+    now[0] += 29.9
+    assert not session.renewal.check(), "Kit is not asked again within 30 seconds"
+    now[0] += 0.2
+    assert session.renewal.check()
+    qtbot.waitUntil(lambda: access_token(session) != before, timeout=WAIT_MS)
+    assert session.view.refresh_error == "" and session.view.phase is Phase.CONNECTED
+    assert server.oauth.token_requests == requests_before + 1  # the 503 never reached it
+
+
 def test_refresh_refused_means_reconnect(
     qtbot: QtBot, server: SandboxServer, sessions: Sessions
 ) -> None:
@@ -693,6 +727,7 @@ def test_practice_connection_survives_a_new_sandbox(
 # --- storage, settings, diagnostics -------------------------------------------------------
 
 
+@pytest.mark.expected_log("kept for this session only", logger="kit_desktop.auth.token_store")
 def test_without_a_keyring_connecting_still_works(
     qtbot: QtBot, server: SandboxServer, sessions: Sessions
 ) -> None:

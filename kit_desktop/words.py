@@ -1,0 +1,138 @@
+"""Every sentence the connection card and its notices show, in one Qt-free table.
+
+The session (``qt/session.py``) decides *when* a sentence is shown; this module decides
+*what* it says, so wording is changed here and read by tests without a window or a Qt
+event loop. Errors carry their own words (``KitError.user_message`` in ``errors.py``);
+this table adds the headline above them. Sentences name the buttons as the window labels
+them ("Connect to Kit", "Copy link"), so a rename there is a rename here.
+"""
+
+from __future__ import annotations
+
+from kit_desktop.errors import FlowCancelledError, KitError, RelayPageMissingError
+from kit_desktop.state import AccountView, InstallQuestion, Phase
+
+# --- headlines, one per phase (some phases have a second, more specific one) -------------
+
+#: The headline each phase shows unless a transition names a more specific one.
+HEADLINES: dict[Phase, str] = {
+    Phase.NOT_CONNECTED: "Not connected",
+    Phase.OPENING: "Opening Kit in your browser…",
+    Phase.WAITING: "Waiting for you to click Allow in Kit",
+    Phase.FINISHING: "Finishing…",
+    Phase.CONNECTED: "Connected to Kit",
+    Phase.RENEWING: "Renewing access…",
+    Phase.RECONNECT_NEEDED: "Reconnect needed",
+    Phase.FAILED: "Could not connect",
+}
+
+CHECKING = "Checking for a saved connection…"
+INSTALL_WAITING = "Kit asked to connect this app"
+#: The FAILED headline when the build cannot reach Kit at all (no relay page configured).
+NOT_READY_FOR_KIT = "Kit Desktop can't connect to Kit yet"
+
+# --- details: why, and what to do next ---------------------------------------------------
+
+CONNECT_HINT = (
+    "Click “Connect to Kit”. Kit opens in your browser; sign in if asked, click Allow, "
+    "and come back here."
+)
+BROWSER_OPEN = "Kit is open in your browser. Click Allow there, then come back here."
+BROWSER_NOT_OPENED = (
+    "Your browser could not be opened. Click “Copy link” and open the link in your browser."
+)
+INSTALL_BROWSER_OPEN = "Kit is open in your browser. Click Allow there to finish installing."
+CANCELLED = "Connecting was cancelled."
+DISCONNECTING = "Disconnecting…"
+REVOKED = "Kit cancelled this app's access, and it was removed from this computer."
+REVOKE_UNREACHED = (
+    "Removed from this computer. Kit could not be reached to cancel the access, so it may "
+    "keep working until it expires. {problem}"
+)
+
+# --- notices (the status bar) and the browser's last page --------------------------------
+
+SAVED_IN = "Saved securely in {location}."
+STILL_IN_USE = "{message} Your saved connection is still in use."
+INSTALL_NOT_STARTED = "Kit's install was not started. Nothing was changed."
+INSTALL_WHILE_SAVING = (
+    "Kit Desktop was just saving a connection. Go back to Kit and click Install again."
+)
+INSTALL_WHILE_DISCONNECTING = (
+    "Kit Desktop is disconnecting. Wait until it has finished, then go back to Kit and click "
+    "Install again."
+)
+DONE_CONNECTED = "Connected to Kit."
+DONE_CONNECTED_AS = "Connected as {who}."
+
+# --- the install question (catalogue 71) -------------------------------------------------
+
+INSTALL_INTRO = "Kit asked to connect Kit Desktop (an install from Kit's App Store)."
+INSTALL_IF_YOU_CLICKED = (
+    "If you just clicked Install in Kit, choose “Continue”; otherwise choose “Cancel”."
+)
+INSTALL_REPLACES = (
+    "Choosing “Replace connection” replaces {replaced}. If you did not just click Install "
+    "in Kit, choose “Keep current connection”."
+)
+REPLACED_ATTEMPT = "the connection you started"
+REPLACED_ACCOUNT = "your connection to {who}"
+REPLACED_CONNECTION = "your current connection"
+
+
+def connected_headline(account: AccountView | None) -> str:
+    """``Connected as Name (email)``, or the plain CONNECTED headline when nobody is known."""
+    if account is None:
+        return HEADLINES[Phase.CONNECTED]
+    who = (
+        f"{account.name} ({account.email})"
+        if account.name and account.email
+        else (account.name or account.email)
+    )
+    return f"Connected as {who}"
+
+
+def failed_headline(error: KitError) -> str:
+    """The FAILED headline for ``error``."""
+    if isinstance(error, RelayPageMissingError):
+        return NOT_READY_FOR_KIT
+    return HEADLINES[Phase.FAILED]
+
+
+def revoke_outcome(problem: KitError | None) -> str:
+    """What a disconnect did: revoked at Kit, or only removed here (and why)."""
+    return REVOKED if problem is None else REVOKE_UNREACHED.format(problem=problem.user_message)
+
+
+def why_ended(error: KitError) -> str:
+    """Why an attempt ended, for the card or a notice (a cancel has no message of its own)."""
+    return CANCELLED if isinstance(error, FlowCancelledError) else error.user_message
+
+
+def done_page(who: str | None) -> str:
+    """What the browser's last page says once the connection is kept."""
+    return DONE_CONNECTED if who is None else DONE_CONNECTED_AS.format(who=who)
+
+
+def install_question(
+    *, attempt_running: bool, holds_tokens: bool, account: AccountView | None
+) -> InstallQuestion:
+    """The question asked before an install replaces anything, with its two buttons.
+
+    Args:
+        attempt_running: A connection attempt the creator started is under way.
+        holds_tokens: A connection is saved (working or not).
+        account: Who that connection belongs to, when known.
+    """
+    if attempt_running:
+        replaced = REPLACED_ATTEMPT
+    elif holds_tokens:
+        who = (account.email or account.name) if account is not None else ""
+        replaced = REPLACED_ACCOUNT.format(who=who) if who else REPLACED_CONNECTION
+    else:
+        return InstallQuestion(f"{INSTALL_INTRO} {INSTALL_IF_YOU_CLICKED}", "Continue", "Cancel")
+    return InstallQuestion(
+        f"{INSTALL_INTRO} {INSTALL_REPLACES.format(replaced=replaced)}",
+        "Replace connection",
+        "Keep current connection",
+    )

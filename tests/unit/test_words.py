@@ -1,0 +1,90 @@
+"""The card's words, read without a window: every phase has a headline, buttons exist."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from kit_desktop import words
+from kit_desktop.errors import KitError, RelayPageMissingError, ServerError
+from kit_desktop.state import AccountView, Phase
+
+UI = Path(words.__file__).parent / "ui"
+
+
+def sentences() -> list[str]:
+    return [
+        value for name, value in vars(words).items() if name.isupper() and isinstance(value, str)
+    ]
+
+
+def test_every_phase_has_a_headline() -> None:
+    assert set(words.HEADLINES) == set(Phase)
+    assert all(headline.strip() for headline in words.HEADLINES.values())
+
+
+def test_every_button_a_sentence_names_is_a_label_in_the_window() -> None:
+    """A sentence that says "click “Copy link”" must match a button the window shows."""
+    named = {name for text in sentences() for name in re.findall(r"“([^”]+)”", text)}
+    question_buttons = {"Continue", "Cancel", "Replace connection", "Keep current connection"}
+    labels = " ".join(path.read_text() for path in UI.glob("*.py"))
+    missing = sorted(
+        name for name in named - question_buttons if f'self.tr("{name}")' not in labels
+    )
+    assert "Connect to Kit" in named and "Copy link" in named
+    assert missing == []
+
+
+def test_the_question_names_its_own_buttons() -> None:
+    for question in (
+        words.install_question(attempt_running=False, holds_tokens=False, account=None),
+        words.install_question(attempt_running=True, holds_tokens=False, account=None),
+        words.install_question(
+            attempt_running=False, holds_tokens=True, account=AccountView("Ada", "ada@example.com")
+        ),
+    ):
+        assert f"“{question.agree}”" in question.text
+        assert f"“{question.refuse}”" in question.text
+
+
+@pytest.mark.parametrize(
+    ("attempt_running", "holds_tokens", "account", "expected"),
+    [
+        (True, True, AccountView("Ada", "ada@example.com"), "replaces the connection you started"),
+        (False, True, AccountView("Ada", "ada@example.com"), "your connection to ada@example.com"),
+        (False, True, AccountView("Ada", ""), "your connection to Ada"),
+        (False, True, None, "replaces your current connection"),
+        (False, False, None, "If you just clicked Install in Kit"),
+    ],
+)
+def test_the_install_question_says_what_would_be_replaced(
+    attempt_running: bool, holds_tokens: bool, account: AccountView | None, expected: str
+) -> None:
+    question = words.install_question(
+        attempt_running=attempt_running, holds_tokens=holds_tokens, account=account
+    )
+    assert expected in question.text
+
+
+def test_connected_headline_names_whoever_kit_gave() -> None:
+    assert words.connected_headline(None) == "Connected to Kit"
+    assert words.connected_headline(AccountView("Ada", "a@x.io")) == "Connected as Ada (a@x.io)"
+    assert words.connected_headline(AccountView("", "a@x.io")) == "Connected as a@x.io"
+
+
+def test_a_build_that_cannot_reach_kit_says_so_in_the_headline() -> None:
+    assert words.failed_headline(RelayPageMissingError()) == words.NOT_READY_FOR_KIT
+    assert words.failed_headline(ServerError()) == "Could not connect"
+
+
+def test_a_disconnect_says_whether_kit_was_told() -> None:
+    assert words.revoke_outcome(None) == words.REVOKED
+    unreached = words.revoke_outcome(KitError("Kit did not answer."))
+    assert unreached.startswith("Removed from this computer.")
+    assert unreached.endswith("Kit did not answer.")
+
+
+def test_braces_in_a_name_are_shown_as_written() -> None:
+    assert words.done_page("{who} {0}") == "Connected as {who} {0}."
