@@ -12,13 +12,13 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import TextIO
 
+from kit_desktop.api.pipeline import check_request, compose_request, parse_json_body, query_pair
 from kit_desktop.auth.browser import BrowserOpener, open_system_browser
 from kit_desktop.auth.loopback import LoopbackReceiver
 from kit_desktop.cli_args import add_commands
 from kit_desktop.config import Settings
 from kit_desktop.connection import Connection
 from kit_desktop.errors import (
-    ApiError,
     KitError,
     ReconnectNeededError,
 )
@@ -154,20 +154,18 @@ class Cli:
         return 0
 
     def request(self, args: argparse.Namespace) -> int:
-        """Send one API request and print the JSON answer."""
-        body: object = None
-        if args.data is not None:
-            try:
-                body = json.loads(args.data)
-            except ValueError as exc:
-                raise ApiError(f"The --data value is not valid JSON ({exc}).") from exc
-        query = []
-        for item in args.query:
-            name, sep, value = item.partition("=")
-            if not sep or not name:
-                raise ApiError(f"The --query value {item!r} must look like name=value.")
-            query.append((name, value))
-        response = self.services.api.request(args.method, args.path, query=query, json_body=body)
+        """Send one API request and print the JSON answer.
+
+        The request goes through the API panel's checks (:mod:`kit_desktop.api.pipeline`)
+        before anything is sent. Unlike the panel, ``--data`` is sent whatever the method.
+        """
+        query = [query_pair(item, what="The --query value") for item in args.query]
+        composed = compose_request(args.method, args.path, query)
+        check_request(composed, self.services.api.origin)
+        body = None if args.data is None else parse_json_body(args.data, what="The --data value")
+        response = self.services.api.request(
+            composed.method, composed.path, query=composed.query, json_body=body
+        )
         try:
             data = response.json()
             print(json.dumps(data, indent=2, ensure_ascii=False), file=self.out)

@@ -1,92 +1,70 @@
-"""Token storage: the OS keyring when it is safe, this run's memory when it is not."""
+"""Token storage: the OS keyring when it is safe, this run's memory when it is not.
+
+This module is the store policy: what is saved (a versioned JSON entry), under which
+per-profile key, and an honest answer to "is it kept securely?". The platform details
+(which keyring back-ends are refused, Windows size limits, macOS error codes, calls that
+hang) live in :mod:`kit_desktop.auth.keyring_backends`; its public names used here are
+re-exported.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import hmac
-import importlib
 import json
 import logging
 import threading
-import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 import keyring
 from keyring import errors as keyring_errors
 from keyring.backend import KeyringBackend
-from keyring.backends.chainer import ChainerBackend
 
 from kit_desktop import APP_NAME
-from kit_desktop.config import is_loopback_host
-from kit_desktop.errors import (
-    CorruptEntryError,
-    StorageError,
-    StorageLockedError,
-    TokenTooLargeError,
+from kit_desktop.auth.keyring_backends import (
+    DELETE_MESSAGE,
+    NO_SECURE_STORAGE,
+    WINDOWS_MAX_BLOB_BYTES,
+    KeyringUnavailableError,
+    ResolvedBackend,
+    StorageTimeoutError,
+    TimedRunner,
+    backend_name,
+    inspect_backend,
+    secret_texts,
+    translate_error,
 )
-from kit_desktop.log import REDACTED, redact
+from kit_desktop.config import is_loopback_host
+from kit_desktop.errors import CorruptEntryError, StorageError
+
+__all__ = [
+    "ENTRY_VERSION",
+    "NO_SECURE_STORAGE",
+    "SANDBOX_PROFILE",
+    "SERVICE_NAME",
+    "SESSION_ONLY",
+    "WINDOWS_MAX_BLOB_BYTES",
+    "KeyringTokenStore",
+    "KeyringUnavailableError",
+    "MemoryTokenStore",
+    "SessionTokenStore",
+    "StorageTimeoutError",
+    "TokenStore",
+    "profile_key",
+]
 
 _log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
 SERVICE_NAME = APP_NAME
 SESSION_ONLY = "this session only"
-NO_SECURE_STORAGE = "no secure storage"
 SANDBOX_PROFILE = "sandbox"
 ENTRY_VERSION = 1
-WINDOWS_MAX_BLOB_BYTES = 2560  # CRED_MAX_CREDENTIAL_BLOB_SIZE; keyring writes UTF-16
-_CRED_PERSIST_LOCAL_MACHINE = 2  # win32cred constant: do not roam with domain profiles
-_WINERROR_STUB_BAD_DATA = 1783  # CredWrite's answer to a blob that is too large
-_DELETE_MESSAGE = (
-    "Kit Desktop could not remove the saved connection from your computer's secure storage. "
-    "Unlock it if it is locked, then disconnect again."
-)
-_OWNER_MESSAGE = (
-    "macOS Keychain would not let Kit Desktop update its saved connection (another copy of "
-    "the app saved it). Delete the 'Kit Desktop' item in Keychain Access and click Retry. "
-    "Until then you will need to connect again next time."
-)
-_INIT_MESSAGE = (
-    "Your computer's secure storage could not be opened (no keyring is set up, or its set-up "
-    "was cancelled). Set it up and click Retry, or keep working: you will need to connect "
-    "again next time."
-)
-_DISABLED_MESSAGE = (
-    "Secure storage is turned off on this computer, so you will need to connect again next "
-    "time you open the app."
-)
-_PLAINTEXT_MESSAGE = (
-    "Only an unencrypted password store is available, so Kit Desktop keeps your connection "
-    "for this session only instead of saving it in plain text."
-)
 _NEWER_MESSAGE = (
     "The saved connection was written by a newer version of Kit Desktop. Please connect again."
 )
-_SECRET_SERVICE_PROVIDERS = (
-    ("gnome-keyring", "GNOME Keyring"),
-    ("kwalletd", "KWallet"),
-    ("ksecretd", "KWallet"),
-    ("keepassxc", "KeePassXC"),
-)
-
-
-class KeyringUnavailableError(StorageError):
-    """No usable secure keyring: none at all, the null one, or only a plaintext one."""
-
-
-class StorageTimeoutError(StorageLockedError):
-    """The keyring did not answer in time (often an unlock prompt nobody has answered)."""
-
-    default_message = (
-        "Your computer's secure storage did not answer in time (it may be waiting for you to "
-        "unlock it). Unlock it and click Retry, or keep working: you will need to connect "
-        "again next time."
-    )
 
 
 class TokenStore(Protocol):
@@ -215,8 +193,8 @@ class KeyringTokenStore:
             raise ValueError("profile must not be empty")
         self._profile = profile
         self._backend = backend
-        self._runner = _TimedRunner(call_timeout)
-        self._resolved: _Resolved | None = None
+        self._runner = TimedRunner(call_timeout)
+        self._resolved: ResolvedBackend | None = None
 
     @property
     def profile(self) -> str:
@@ -255,14 +233,8 @@ class KeyringTokenStore:
         """
         value = _encode(payload)
 
-        def write(resolved: _Resolved) -> None:
-            if resolved.is_windows:
-                size = len(value.encode("utf-16-le"))
-                if size > WINDOWS_MAX_BLOB_BYTES:
-                    raise TokenTooLargeError(
-                        detail=f"save: {size} bytes as UTF-16, the limit is "
-                        f"{WINDOWS_MAX_BLOB_BYTES}; nothing was written"
-                    )
+        def write(resolved: ResolvedBackend) -> None:
+            resolved.check_fits(value)
             resolved.backend.set_password(SERVICE_NAME, self._profile, value)
             stored = resolved.backend.get_password(SERVICE_NAME, self._profile)
             if stored is None:
@@ -270,7 +242,7 @@ class KeyringTokenStore:
             if not hmac.compare_digest(stored.encode(), value.encode()):
                 raise StorageError(detail="save: the read-back differs from what was written")
 
-        self._run("save", write, _secret_texts(payload, value))
+        self._run("save", write, secret_texts(payload, value))
 
     def load(self) -> dict[str, Any] | None:
         """Return the saved payload, or None when this profile has no entry.
@@ -281,7 +253,7 @@ class KeyringTokenStore:
             StorageError: The keyring is unavailable, locked or too slow.
         """
 
-        def read(resolved: _Resolved) -> str | None:
+        def read(resolved: ResolvedBackend) -> str | None:
             return resolved.backend.get_password(SERVICE_NAME, self._profile)
 
         raw = self._run("load", read, ())
@@ -294,18 +266,18 @@ class KeyringTokenStore:
             StorageError: The keyring is unavailable, locked, too slow, or kept the entry.
         """
 
-        def remove(resolved: _Resolved) -> None:
+        def remove(resolved: ResolvedBackend) -> None:
             with contextlib.suppress(keyring_errors.PasswordDeleteError):  # not there
                 resolved.backend.delete_password(SERVICE_NAME, self._profile)
             if resolved.backend.get_password(SERVICE_NAME, self._profile) is not None:
-                raise StorageError(_DELETE_MESSAGE, detail="delete: the entry is still there")
+                raise StorageError(DELETE_MESSAGE, detail="delete: the entry is still there")
 
         self._run("delete", remove, ())
 
     def __repr__(self) -> str:
         return f"KeyringTokenStore(profile={self._profile!r})"
 
-    def _inspected(self) -> _Resolved | None:
+    def _inspected(self) -> ResolvedBackend | None:
         if self._resolved is None:
             try:
                 self._runner.run("inspect", self._resolve)
@@ -313,19 +285,21 @@ class KeyringTokenStore:
                 return None
         return self._resolved
 
-    def _resolve(self) -> _Resolved:
+    def _resolve(self) -> ResolvedBackend:
         if self._resolved is None:
             backend = self._backend if self._backend is not None else keyring.get_keyring()
-            self._resolved = _inspect(backend)
+            self._resolved = inspect_backend(backend)
             _log.info(
                 "Token storage for %s: %s (%s)",
                 self._profile,
                 self._resolved.location,
-                _class_name(self._resolved.backend),
+                backend_name(self._resolved.backend),
             )
         return self._resolved
 
-    def _run(self, operation: str, body: Callable[[_Resolved], _T], secrets: tuple[str, ...]) -> _T:
+    def _run(
+        self, operation: str, body: Callable[[ResolvedBackend], _T], secrets: tuple[str, ...]
+    ) -> _T:
         def task() -> _T:
             try:
                 resolved = self._resolve()
@@ -336,7 +310,7 @@ class KeyringTokenStore:
             except StorageError:
                 raise
             except Exception as exc:  # pywintypes.error is neither KeyringError nor OSError
-                raise _map_error(exc, operation, secrets) from None
+                raise translate_error(exc, operation, secrets) from None
 
         return self._runner.run(operation, task)
 
@@ -462,114 +436,6 @@ class SessionTokenStore:
         self._warning = None
 
 
-# --- backend inspection ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Resolved:
-    backend: KeyringBackend  # the backend that receives the calls
-    location: str
-    refusal: StorageError | None
-    is_windows: bool
-
-
-def _inspect(backend: KeyringBackend) -> _Resolved:
-    if isinstance(backend, ChainerBackend):
-        children = list(backend.backends)
-        if not children:
-            error = KeyringUnavailableError(detail="the keyring chainer has no usable backend")
-            return _Resolved(backend, NO_SECURE_STORAGE, error, False)
-        backend = children[0]  # where the chainer would send set_password
-    modules = [cls.__module__ for cls in type(backend).__mro__]
-    refusal: StorageError | None = None
-    if "keyring.backends.fail" in modules:
-        refusal = KeyringUnavailableError(detail="no keyring backend (keyring.backends.fail)")
-    elif "keyring.backends.null" in modules:
-        refusal = KeyringUnavailableError(_DISABLED_MESSAGE, detail="keyring.backends.null")
-    elif any(m == "keyrings.alt" or m.startswith("keyrings.alt.") for m in modules):
-        refusal = KeyringUnavailableError(_PLAINTEXT_MESSAGE, detail=_class_name(backend))
-    if refusal is not None:
-        return _Resolved(backend, NO_SECURE_STORAGE, refusal, False)
-    if "keyring.backends.Windows" in modules:
-        backend = backend.with_properties(_persist=_CRED_PERSIST_LOCAL_MACHINE)
-        return _Resolved(backend, "Windows Credential Manager", None, True)
-    if "keyring.backends.macOS" in modules:
-        location = "macOS Keychain"
-    elif "keyring.backends.kwallet" in modules:
-        location = "KWallet"
-    elif {"keyring.backends.SecretService", "keyring.backends.libsecret"} & set(modules):
-        location = _secret_service_provider()
-    else:
-        location = str(getattr(type(backend), "name", type(backend).__name__))
-    return _Resolved(backend, location, None, False)
-
-
-def _secret_service_provider() -> str:
-    """Name the program behind ``org.freedesktop.secrets`` (Linux; best effort)."""
-    try:
-        jeepney = importlib.import_module("jeepney")
-        blocking = importlib.import_module("jeepney.io.blocking")
-        query = jeepney.message_bus.GetConnectionUnixProcessID("org.freedesktop.secrets")
-        with blocking.open_dbus_connection(bus="SESSION") as connection:
-            reply = connection.send_and_get_reply(query, timeout=1.0)
-        pid = int(jeepney.wrappers.unwrap_msg(reply)[0])
-        program = Path(f"/proc/{pid}/comm").read_text(encoding="utf-8").strip().lower()
-    except Exception:  # a display name only: any failure means "can't tell"
-        return "Secret Service"
-    for prefix, name in _SECRET_SERVICE_PROVIDERS:
-        if program.startswith(prefix):
-            return name
-    return "Secret Service"
-
-
-def _class_name(backend: KeyringBackend) -> str:
-    return f"{type(backend).__module__}.{type(backend).__qualname__}"
-
-
-def _map_error(exc: Exception, operation: str, secrets: tuple[str, ...]) -> StorageError:
-    """Turn whatever a backend raised into a StorageError whose text holds no secret."""
-    text = str(exc)
-    detail = f"{operation}: {type(exc).__name__}: {_scrub(text, secrets)}"[:500]
-    error: StorageError
-    if getattr(exc, "winerror", None) == _WINERROR_STUB_BAD_DATA:
-        error = TokenTooLargeError(detail=detail)
-    elif isinstance(exc, keyring_errors.NoKeyringError):
-        error = KeyringUnavailableError(detail=detail)
-    elif isinstance(exc, keyring_errors.KeyringLocked) or (
-        isinstance(exc, keyring_errors.KeyringError) and "-25308" in text
-    ):
-        error = StorageLockedError(detail=detail)  # dismissed prompt / locked Keychain
-    elif isinstance(exc, keyring_errors.KeyringError) and "-25244" in text:
-        error = StorageLockedError(_OWNER_MESSAGE, detail=detail)  # errSecInvalidOwnerEdit
-    elif isinstance(exc, keyring_errors.InitError):
-        error = StorageError(_INIT_MESSAGE, detail=detail)
-    else:
-        error = StorageError(detail=detail)
-    if operation == "delete" and not isinstance(error, KeyringUnavailableError):
-        error = type(error)(_DELETE_MESSAGE, detail=detail)
-    return error
-
-
-def _scrub(text: str, secrets: tuple[str, ...]) -> str:
-    for secret in sorted(secrets, key=len, reverse=True):
-        text = text.replace(secret, REDACTED)
-    return redact(text)
-
-
-def _secret_texts(payload: Mapping[str, Any], value: str) -> tuple[str, ...]:
-    found = [value]
-    pending: list[Any] = [payload]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, Mapping):
-            pending.extend(item.values())
-        elif isinstance(item, list | tuple):
-            pending.extend(item)
-        elif isinstance(item, str) and len(item) >= 4:
-            found.append(item)
-    return tuple(found)
-
-
 # --- entry format ------------------------------------------------------------------------
 
 
@@ -599,47 +465,3 @@ def _decode(raw: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise CorruptEntryError(detail="load: the entry holds no token data")
     return data
-
-
-# --- time limit --------------------------------------------------------------------------
-
-
-class _TimedRunner:
-    """Runs one keyring operation at a time on a daemon thread, waiting at most ``timeout``."""
-
-    def __init__(self, timeout: float) -> None:
-        if timeout <= 0:
-            raise ValueError("call_timeout must be positive")
-        self._timeout = timeout
-        self._lock = threading.Lock()
-        self._stuck: threading.Thread | None = None
-
-    def run(self, operation: str, function: Callable[[], _T]) -> _T:
-        deadline = time.monotonic() + self._timeout
-        if not self._lock.acquire(timeout=self._timeout):
-            raise StorageTimeoutError(detail=f"{operation}: another keyring call is running")
-        try:
-            if self._stuck is not None:
-                self._stuck.join(max(0.0, deadline - time.monotonic()))
-                if self._stuck.is_alive():
-                    raise StorageTimeoutError(detail=f"{operation}: an earlier call is stuck")
-                self._stuck = None
-            future: Future[_T] = Future()
-            worker = threading.Thread(
-                target=_resolve_future, args=(future, function), name="keyring", daemon=True
-            )
-            worker.start()
-            worker.join(max(0.0, deadline - time.monotonic()))
-            if worker.is_alive():
-                self._stuck = worker
-                raise StorageTimeoutError(detail=f"{operation}: no answer in {self._timeout:g} s")
-        finally:
-            self._lock.release()
-        return future.result()
-
-
-def _resolve_future(future: Future[_T], function: Callable[[], _T]) -> None:
-    try:
-        future.set_result(function())
-    except Exception as exc:  # handed back to the waiting caller
-        future.set_exception(exc)

@@ -1,33 +1,25 @@
-"""ApiRequests: the API panel's controller; requests go out and answers are formatted off-thread."""
+"""ApiRequests: the API panel's controller; requests go out and answers are formatted off-thread.
+
+Composing, checking and preparing a request is Qt-free and lives in
+:mod:`kit_desktop.api.pipeline` and :mod:`kit_desktop.api.answer`; this module adds the
+signals, the background workers, the rate-limit wait, the meter timer and the history.
+"""
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
 import functools
-import gc
-import json
-import logging
 import time
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from kit_desktop.api.bodyview import (
-    PREVIEW_CHARS,
-    FormattedBody,
-    format_body,
-    json_error_position,
-    summarize_errors,
-)
-from kit_desktop.api.client import METHODS, ApiResponse, KitApiClient
+from kit_desktop.api.answer import ApiResult, HistoryEntry, perform, write_body
+from kit_desktop.api.client import KitApiClient
 from kit_desktop.api.curl import as_curl
 from kit_desktop.api.endpoints import ENDPOINTS, PRESETS, Endpoint
-from kit_desktop.api.paging import join_query, page_queries, split_query
-from kit_desktop.api.paths import api_url, check_header
+from kit_desktop.api.paths import api_url
+from kit_desktop.api.pipeline import ApiRequest, check_request, compose_request, request_body
 from kit_desktop.errors import (
     ApiError,
     KitError,
@@ -36,92 +28,8 @@ from kit_desktop.errors import (
 )
 from kit_desktop.qt.workers import Task, Workers
 
-log = logging.getLogger(__name__)
-
-Pairs = tuple[tuple[str, str], ...]
-
-#: Methods whose requests carry the JSON body.
-BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
-#: How much of the body the raw view shows (one long line lays out slowly in a text view).
-RAW_PREVIEW_CHARS = 64_000
-#: How much of a non-JSON text body is shown at first (its lines may be very long).
-TEXT_PREVIEW_CHARS = 64_000
-#: "Show all" is offered only when no line is longer than this (a text view lays a line out whole).
-LONG_LINE_CHARS = 20_000
-#: From this size on, answers are prepared with the cycle collector paused.
-QUIET_GC_BYTES = 256 * 1024
-#: Kit's error bodies are small; larger answers are not searched for an error summary.
-SUMMARY_MAX_BYTES = 1_000_000
-
-
-@dataclass(frozen=True)
-class ApiRequest:
-    """One request as composed: never holds a token.
-
-    Attributes:
-        method: GET, POST, PUT, PATCH or DELETE.
-        path: The ``/v4/...`` path, without its query.
-        query: The query pairs, in order.
-        body_text: The JSON body as typed ('' for none).
-        headers: Extra request headers (never ``Authorization``).
-    """
-
-    method: str
-    path: str
-    query: Pairs = ()
-    body_text: str = ""
-    headers: Pairs = ()
-
-    @property
-    def target(self) -> str:
-        """The path with its query, as shown in the history."""
-        return join_query(self.path, self.query)
-
-
-@dataclass(frozen=True)
-class ApiResult:
-    """A finished request, ready to show: everything here was computed off the GUI thread.
-
-    Attributes:
-        request: What was sent.
-        response: Kit's answer (status, reason, headers, bytes, time, size, truncated).
-        body: The body formatted for display (a preview when large).
-        full_text: The whole formatted body when "Show all" can show it, else ''.
-        raw_text: The start of the body as received, for the raw view.
-        raw_truncated: Whether ``raw_text`` is only the start.
-        errors: Kit's error messages in plain words ('' when none).
-        next_query: The query of the next page, or ``None``.
-        previous_query: The query of the previous page, or ``None``.
-    """
-
-    request: ApiRequest
-    response: ApiResponse
-    body: FormattedBody
-    full_text: str
-    raw_text: str
-    raw_truncated: bool
-    errors: str
-    next_query: Pairs | None
-    previous_query: Pairs | None
-
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    """One line of this run's history (kept in memory only; there is no secret in it).
-
-    Attributes:
-        request: What was composed.
-        outcome: ``200 OK``, ``Not sent``, ``Cancelled``...
-        status: The HTTP status, when Kit answered.
-        seconds: How long the request took, when it was sent.
-        at: Wall-clock time of the outcome.
-    """
-
-    request: ApiRequest
-    outcome: str
-    status: int | None
-    seconds: float | None
-    at: float
+# The request pipeline moved to kit_desktop.api; these names are re-exported for old imports.
+__all__ = ["ApiRequest", "ApiRequests", "ApiResult", "HistoryEntry", "perform"]
 
 
 class ApiRequests(QObject):
@@ -220,7 +128,7 @@ class ApiRequests(QObject):
         """Check the request and send it in the background (ignored while one runs)."""
         if self._task is not None:
             return
-        request = _request(method, path, pairs, body_text, headers)
+        request = compose_request(method, path, pairs, body_text, headers)
         try:
             body = self._check(request)
         except KitError as exc:
@@ -250,7 +158,7 @@ class ApiRequests(QObject):
         last = self._last
         if last is None or not path:
             return
-        call = functools.partial(_write_file, Path(path), last.response.body)
+        call = functools.partial(write_body, Path(path), last.response.body)
         self._workers.run(call, self._on_saved, self._on_save_failed)
 
     @Slot(str, str, object, str, object)
@@ -263,7 +171,7 @@ class ApiRequests(QObject):
         headers: Iterable[tuple[str, str]] = (),
     ) -> None:
         """Build a curl command for the composed request; the token is ``$KIT_ACCESS_TOKEN``."""
-        request = _request(method, path, pairs, body_text, headers)
+        request = compose_request(method, path, pairs, body_text, headers)
         try:
             body = self._check(request, rate=False)
             url = api_url(self._client.origin, request.path, request.query)
@@ -327,26 +235,11 @@ class ApiRequests(QObject):
 
     def _check(self, request: ApiRequest, *, rate: bool = True) -> object:
         """Refuse what must not be sent (nothing leaves this computer); return the JSON body."""
-        if request.method not in METHODS:
-            raise ApiError(self.tr("Choose one of GET, POST, PUT, PATCH or DELETE."))
-        api_url(self._client.origin, request.path, request.query)
-        for name, value in request.headers:
-            check_header(name, value)
+        check_request(request, self._client.origin)
         wait = self._blocked_until - time.monotonic()
         if rate and wait > 0:
             raise RateLimitedError(wait, detail="not sent: still inside Kit's rate-limit wait")
-        if request.method not in BODY_METHODS or not request.body_text.strip():
-            return None
-        problem = json_error_position(request.body_text)
-        if problem is not None:
-            line, column, message = problem
-            raise ApiError(
-                self.tr(
-                    "The body is not valid JSON (line {line}, column {column}: {message}). "
-                    "Fix it and send again."
-                ).format(line=line, column=column, message=message)
-            )
-        return json.loads(request.body_text)
+        return request_body(request)
 
     def _record(
         self,
@@ -365,125 +258,3 @@ class ApiRequests(QObject):
             self._meter_timer.start()
         elif not used:
             self._meter_timer.stop()
-
-
-def perform(client: KitApiClient, request: ApiRequest, body: object) -> ApiResult:
-    """Send ``request`` and prepare everything the panel shows (runs on a worker thread)."""
-    response = client.request(
-        request.method,
-        request.path,
-        query=request.query,
-        json_body=body,
-        headers=dict(request.headers) or None,
-    )
-    if len(response.body) < QUIET_GC_BYTES:
-        return _prepare(request, response)
-    with _collector_paused():
-        return _prepare(request, response)
-
-
-def _prepare(request: ApiRequest, response: ApiResponse) -> ApiResult:
-    full = format_body(
-        response.body,
-        response.content_type,
-        preview_chars=None,
-        cut_off=response.truncated,
-    )
-    limit = PREVIEW_CHARS if full.kind == "json" else TEXT_PREVIEW_CHARS
-    formatted = dataclasses.replace(
-        full, text=full.text[:limit], truncated_view=len(full.text) > limit
-    )
-    showable = formatted.truncated_view and _longest_line(full.text) <= LONG_LINE_CHARS
-    errors = ""
-    if response.status >= 400 and len(response.body) <= SUMMARY_MAX_BYTES:
-        errors = summarize_errors(response.body)
-    following, previous = _page_queries(response, formatted, request.query)
-    if formatted.kind == "binary":
-        raw, raw_cut = formatted.text, False
-    else:
-        raw = response.body[: RAW_PREVIEW_CHARS * 2].decode("utf-8", "replace")
-        raw_cut = len(raw) > RAW_PREVIEW_CHARS or len(response.body) > RAW_PREVIEW_CHARS * 2
-        raw = raw[:RAW_PREVIEW_CHARS]
-    return ApiResult(
-        request,
-        response,
-        formatted,
-        full.text if showable else "",
-        raw,
-        raw_cut,
-        errors,
-        following,
-        previous,
-    )
-
-
-def _page_queries(
-    response: ApiResponse, formatted: FormattedBody, query: Pairs
-) -> tuple[Pairs | None, Pairs | None]:
-    if formatted.kind != "json" or not 200 <= response.status < 300:
-        return None, None
-    if b'"pagination"' not in response.body:
-        return None, None
-    try:
-        # A Python hook per object lets the GUI thread take the GIL while a big body parses.
-        data = json.loads(response.body, object_pairs_hook=_object)
-    except (ValueError, RecursionError):
-        return None, None
-    following, previous = page_queries(data, query)
-    return (
-        None if following is None else tuple(following),
-        None if previous is None else tuple(previous),
-    )
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cycle collector while a big answer is parsed and laid out.
-
-    Parsing a few MB of JSON makes about a million objects; a full collection over them
-    holds the GIL for tens of milliseconds (measured: 25-37 ms), stalling the window. The
-    objects are freed by reference counting before the collector resumes.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-def _longest_line(text: str) -> int:
-    longest = start = 0
-    while (end := text.find("\n", start)) != -1:
-        longest = max(longest, end - start)
-        start = end + 1
-    return max(longest, len(text) - start)
-
-
-def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    return dict(pairs)
-
-
-def _request(
-    method: str,
-    path: str,
-    pairs: Iterable[tuple[str, str]],
-    body_text: str,
-    headers: Iterable[tuple[str, str]],
-) -> ApiRequest:
-    base, inline = split_query(path.strip())
-    query = tuple((str(k), str(v)) for k, v in (*inline, *pairs))
-    extra = tuple((str(k).strip(), str(v)) for k, v in headers if str(k).strip())
-    return ApiRequest(method.strip().upper(), base, query, body_text, extra)
-
-
-def _write_file(path: Path, data: bytes) -> str:
-    try:
-        path.write_bytes(data)
-    except OSError as exc:
-        raise KitError(
-            f"The answer could not be saved to {path}: {exc.strerror or 'an error'}.",
-            detail=type(exc).__name__,
-        ) from exc
-    return str(path)
