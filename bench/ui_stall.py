@@ -59,8 +59,8 @@ def connect_stall() -> tuple[float, float]:
     """(a) Return the longest stall and the seconds a slow connect took (whole app)."""
     from kit_desktop.config import Settings
     from kit_desktop.gui.gui_app import GuiApp
-    from kit_desktop.state import Phase
     from kit_desktop.sandbox.faults import Fault
+    from kit_desktop.state import Phase
     from tests.helpers.fake_keyrings import MemoryKeyring
     from tests.helpers.user_browser import UserBrowser
     from tests.qt.test_api_support import Heartbeat
@@ -103,8 +103,8 @@ def big_answer_stall(body: bytes) -> tuple[float, float, float]:
     from kit_desktop.auth.tokens import TokenManager
     from kit_desktop.auth.tokenset import TokenSet
     from kit_desktop.config import Settings
-    from kit_desktop.qt.api_requests import ApiRequests
     from kit_desktop.gui.gui_app import wire_api
+    from kit_desktop.qt.api_requests import ApiRequests
     from kit_desktop.sandbox import SandboxServer
     from kit_desktop.ui.main_window import MainWindow
     from tests.helpers import flow

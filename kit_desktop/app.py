@@ -75,7 +75,7 @@ def _run(given: list[str]) -> int:
             print(f"Something unexpected went wrong. Details are in {log_file()}.", file=sys.stderr)
             return 70
     if args.smoke_test:
-        from kit_desktop.qt.smoke import run_smoke_test
+        from kit_desktop.gui.smoke import run_smoke_test
 
         return run_smoke_test(settings)
     from kit_desktop.gui.launch import start_window

@@ -1,4 +1,4 @@
-"""Test set-up: offscreen Qt, a throwaway home, and a rule for missing real parts."""
+"""Test set-up: offscreen Qt, a throwaway home, real parts, and no unexpected app warning."""
 
 from __future__ import annotations
 
@@ -19,7 +19,23 @@ for _name in list(os.environ):
     if _name.startswith("KIT_"):
         del os.environ[_name]
 
+
+def _without_network_overrides() -> None:
+    """Drop this machine's proxy and CA variables: the app warns about each one it honours.
+
+    A test that is about them sets them itself (catalogue 36 and 58).
+    """
+    from kit_desktop.http import OVERRIDE_VARIABLES
+
+    for name in OVERRIDE_VARIABLES:
+        os.environ.pop(name, None)
+
+
+_without_network_overrides()
+
 pytest_plugins = [
+    "pytester",
+    "tests.helpers.logfail",
     "tests.helpers.fixtures",
     "tests.helpers.browser_fixtures",
     "tests.helpers.xvfb",

@@ -1,8 +1,8 @@
 """Shared parts for catalogue sections C and D: hostile servers, recorded requests, wiring.
 
 Everything here runs on real sockets: a scripted HTTP server that misbehaves on purpose
-(optionally over TLS, see cd_tls.py for certificates), a port that never answers, and a
-``requests.Session`` that notes what the app asked it to send.
+(optionally over TLS, see cd_tls.py for certificates) and a ``requests.Session`` that notes
+what the app asked it to send. Ports that refuse or never answer: tests/helpers/ports.py.
 """
 
 from __future__ import annotations
@@ -15,8 +15,7 @@ import struct
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -225,34 +224,6 @@ class Hostile:
         elif reply.then == "reset":
             connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             connection.close()  # a linger of 0 sends RST instead of FIN
-
-
-@contextmanager
-def refused_port() -> Iterator[int]:
-    """A port that is bound but not listening: connecting to it is refused."""
-    with socket.socket() as closed:
-        closed.bind(("127.0.0.1", 0))
-        yield int(closed.getsockname()[1])
-
-
-@contextmanager
-def unanswered_port() -> Iterator[int]:
-    """A listening port whose accept queue is full, so a new connection never completes."""
-    with socket.socket() as server:
-        server.bind(("127.0.0.1", 0))
-        server.listen(0)
-        port = int(server.getsockname()[1])
-        fillers = [socket.socket() for _ in range(4)]
-        try:
-            fillers[0].settimeout(2)
-            fillers[0].connect(("127.0.0.1", port))
-            for filler in fillers[1:]:
-                filler.setblocking(False)
-                filler.connect_ex(("127.0.0.1", port))
-            yield port
-        finally:
-            for filler in fillers:
-                filler.close()
 
 
 # --- what the app sends -------------------------------------------------------------------

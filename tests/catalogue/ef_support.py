@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
-import socket
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
+from kit_desktop.api.answer import ApiResult
 from kit_desktop.api.client import KitApiClient
 from kit_desktop.auth.oauth import OAuthClient
 from kit_desktop.auth.token_store import MemoryTokenStore
@@ -26,11 +26,11 @@ from kit_desktop.auth.tokens import TokenManager
 from kit_desktop.auth.tokenset import TokenSet
 from kit_desktop.config import SANDBOX_CLIENT_ID, Settings
 from kit_desktop.errors import KitError
-from kit_desktop.qt.api_requests import ApiRequests, ApiResult
 from kit_desktop.gui.gui_app import GuiApp, wire_api
+from kit_desktop.qt.api_requests import ApiRequests
 from kit_desktop.qt.session import KitSession
-from kit_desktop.state import Phase
 from kit_desktop.sandbox import SandboxServer
+from kit_desktop.state import Phase
 from kit_desktop.ui.api_panel import ApiPanel
 from tests.helpers import flow
 from tests.helpers.fake_keyrings import MemoryKeyring
@@ -346,13 +346,3 @@ def port_of(uri: str) -> int:
     port = urlsplit(uri).port
     assert port
     return port
-
-
-def port_is_free(port: int) -> bool:
-    """Whether this test can bind ``port`` on 127.0.0.1 (the app's listener is closed)."""
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True

@@ -19,11 +19,10 @@ from kit_desktop.config import Settings, load_settings
 from kit_desktop.connection import Connection
 from kit_desktop.errors import ConfigError, PortInUseError
 from kit_desktop.qt.session import KitSession
-from kit_desktop.state import Phase
 from kit_desktop.services import build_services
+from kit_desktop.state import Phase
 from tests.helpers.fake_keyrings import MemoryKeyring
-from tests.helpers.realparts import require
-from tests.unit.test_loopback import (
+from tests.helpers.loopback import (
     CODE,
     EPHEMERAL,
     STATE,
@@ -31,10 +30,11 @@ from tests.unit.test_loopback import (
     Waiter,
     assert_hardened,
     finish_flow,
-    ipv6_loopback,
     lan_address,
     send,
 )
+from tests.helpers.ports import ipv6_loopback, probed_port
+from tests.helpers.realparts import require
 
 IP_LITERAL_REDIRECT = re.compile(r"^http://(127\.0\.0\.1|\[::1\]):\d+/callback$")
 DECOY = "decoy-code-not-to-be-used"
@@ -58,13 +58,6 @@ def listeners(port: int) -> list[str]:
             raw = b"".join(bytes.fromhex(address[i : i + 8])[::-1] for i in range(0, width, 8))
             found.append(str(ipaddress.ip_address(raw)))
     return found
-
-
-def free_port() -> int:
-    """A port that was free a moment ago (for fixed-port redirect URIs)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def app_connection(*redirect_uris: str) -> Connection:
@@ -150,7 +143,7 @@ def test_c02_ip_literal_redirect_uri_in_authorize_url() -> None:
 
 
 def test_c02_ip_literal_redirect_uri_fixed_port_byte_identical() -> None:
-    uri = f"http://127.0.0.1:{free_port()}/callback"
+    uri = f"http://127.0.0.1:{probed_port()}/callback"
     receiver, attempt = app_connection(uri).begin_attempt()
     with receiver:
         assert receiver.redirect_uri == uri
@@ -194,7 +187,7 @@ def test_c03_fixed_port_busy_is_a_clear_error(squatter: socket.socket) -> None:
 
 
 def test_c03_fixed_port_busy_only_configured_fallback(squatter: socket.socket) -> None:
-    busy, spare = port_of(squatter), free_port()
+    busy, spare = port_of(squatter), probed_port()
     uris = [f"http://127.0.0.1:{busy}/callback", f"http://127.0.0.1:{spare}/callback"]
     with LoopbackReceiver(uris, STATE) as rec:
         assert rec.redirect_uri == uris[1]  # the next registered URI, nothing invented

@@ -6,7 +6,6 @@ import logging
 import socket
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import requests
@@ -14,15 +13,25 @@ from pytestqt.qtbot import QtBot
 
 from kit_desktop.auth.install_entry import InstallRefusedError, check_install_redirect
 from kit_desktop.auth.loopback import LoopbackReceiver
-from kit_desktop.config import KIT_APP_HOSTS, SANDBOX_CLIENT_ID
+from kit_desktop.config import KIT_APP_HOSTS
 from kit_desktop.errors import FlowCancelledError, FlowTimeoutError
 from kit_desktop.qt.loopback_thread import LoopbackThread
 from kit_desktop.qt.session import KitSession
-from kit_desktop.state import AttemptView, Phase
 from kit_desktop.sandbox import SandboxServer
+from kit_desktop.state import AttemptView, Phase
+from tests.helpers.loopback import (
+    CODE,
+    EPHEMERAL,
+    STATE,
+    VALID,
+    Waiter,
+    assert_no_active_content,
+    holds_secret,
+    send,
+)
+from tests.helpers.ports import port_is_free
 from tests.helpers.user_browser import UserBrowser
 from tests.qt.test_session import (
-    REDIRECT_URI,
     WAIT_MS,
     Sessions,
     assert_port_free,
@@ -31,17 +40,6 @@ from tests.qt.test_session import (
     launch,
     port_of,
     wait_phase,
-)
-from tests.unit.test_loopback import (
-    CODE,
-    EPHEMERAL,
-    STATE,
-    VALID,
-    Waiter,
-    assert_no_active_content,
-    holds_secret,
-    port_is_free,
-    send,
 )
 
 KIT_PAGE = "https://app.kit.com/apps/42?success=true"
@@ -54,32 +52,10 @@ def receiver() -> Iterator[LoopbackReceiver]:
         yield rec
 
 
-@pytest.fixture
-def server() -> Iterator[SandboxServer]:
-    """The sandbox, accepting this app's loopback redirect on any port."""
-    with SandboxServer(
-        client_id=SANDBOX_CLIENT_ID, loopback_any_port=True, redirect_uris=[REDIRECT_URI]
-    ) as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def sessions(qtbot: QtBot, tmp_path: Path) -> Iterator[Sessions]:
-    made = Sessions(qtbot, tmp_path)
-    yield made
-    made.close_all()
-
-
 def the_attempt(attempts: list[object]) -> AttemptView:
     (attempt,) = attempts
     assert isinstance(attempt, AttemptView)
     return attempt
-
-
-def fixed_uri() -> str:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{probe.getsockname()[1]}/callback"
 
 
 # --- 14. success page hygiene -----------------------------------------------------------------
@@ -280,8 +256,8 @@ def test_c17_single_use_then_close_session(
 
 
 def test_c18_timeout_releases_port_and_state() -> None:
-    uri = fixed_uri()
-    rec = LoopbackReceiver([uri], STATE, timeout=0.3)
+    rec = LoopbackReceiver([EPHEMERAL], STATE, timeout=0.3)
+    uri = rec.redirect_uri  # the port it bound, from now on a fixed one
     try:
         with pytest.raises(FlowTimeoutError):
             rec.wait()
@@ -293,8 +269,8 @@ def test_c18_timeout_releases_port_and_state() -> None:
 
 
 def test_c18_cancel_releases_port_and_state() -> None:
-    uri = fixed_uri()
-    rec = LoopbackReceiver([uri], STATE)
+    rec = LoopbackReceiver([EPHEMERAL], STATE)
+    uri = rec.redirect_uri
     running = Waiter(rec)
     rec.cancel()
     assert isinstance(running.failure(), FlowCancelledError)
@@ -306,7 +282,7 @@ def test_c18_cancel_releases_port_and_state() -> None:
 
 
 def assert_attempt_forgotten(session: KitSession) -> None:
-    assert session._attempt is None  # the verifier and state went with the attempt
+    assert session.attempts.attempt is None  # the verifier and state went with the attempt
     assert session.view.tokens is None
     assert not session.view.phase.attempt_running
 

@@ -16,7 +16,7 @@ from kit_desktop.auth.callback import CallbackRejected, parse_query
 from kit_desktop.auth.loopback import LoopbackReceiver
 from kit_desktop.auth.pages import Page, PageRenderer
 from kit_desktop.errors import AuthorizationError
-from tests.unit.test_loopback import (
+from tests.helpers.loopback import (
     CODE,
     EPHEMERAL,
     STATE,

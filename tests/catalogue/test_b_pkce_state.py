@@ -25,11 +25,10 @@ from kit_desktop.config import Settings, load_settings
 from kit_desktop.connection import Connection
 from kit_desktop.errors import ConfigError
 from kit_desktop.qt.session import KitSession
-from kit_desktop.state import AttemptView, Phase
 from kit_desktop.services import build_services
+from kit_desktop.state import AttemptView, Phase
 from tests.helpers.fake_keyrings import MemoryKeyring
-from tests.qt.test_loopback_thread import get
-from tests.unit.test_loopback import EPHEMERAL
+from tests.helpers.loopback import EPHEMERAL, get
 
 VERIFIER = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
 REDIRECT = "http://127.0.0.1:53219/callback"
@@ -282,6 +281,9 @@ def test_c23_authorize_url_launch_shell_syntax_inert(recorder: Path) -> None:
 
 
 @pytest.mark.parametrize("url", [*BAD_ENDPOINTS, "https://api.kit.com/x\n--new-window"])
+@pytest.mark.expected_log(
+    r"^refused to open an unsafe authorization URL$", logger="kit_desktop.auth.browser"
+)
 def test_c23_authorize_url_unsafe_never_launched(recorder: Path, url: str) -> None:
     assert browser.open_system_browser(url) is False
     assert not recorder.exists()

@@ -5,8 +5,6 @@ from __future__ import annotations
 import hmac
 import secrets
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import parse_qsl, quote, urljoin, urlsplit
 
 import pytest
@@ -20,19 +18,18 @@ from kit_desktop.auth.callback import (
     check_callback,
 )
 from kit_desktop.auth.loopback import LoopbackReceiver
-from kit_desktop.config import SANDBOX_CLIENT_ID, Settings
+from kit_desktop.config import Settings
 from kit_desktop.connection import Connection
 from kit_desktop.errors import AuthorizationError, ConsentDeniedError
 from kit_desktop.qt.session import KitSession
-from kit_desktop.state import AttemptView, Phase
 from kit_desktop.sandbox import SandboxServer
 from kit_desktop.services import build_services
+from kit_desktop.state import AttemptView, Phase
 from tests.helpers.fake_keyrings import MemoryKeyring
 from tests.helpers.flow import consent_id
+from tests.helpers.loopback import CODE, EPHEMERAL, STATE, VALID, Waiter, get, send
 from tests.helpers.user_browser import UserBrowser
-from tests.qt.test_loopback_thread import get
 from tests.qt.test_session import (
-    REDIRECT_URI,
     WAIT_MS,
     Recorder,
     Sessions,
@@ -41,25 +38,9 @@ from tests.qt.test_session import (
     port_of,
     wait_phase,
 )
-from tests.unit.test_loopback import CODE, EPHEMERAL, STATE, VALID, Waiter, send
 
 ATTACKER = "ATTACKER-" + secrets.token_urlsafe(12)
 XDG = ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME")
-
-
-@pytest.fixture
-def server() -> Iterator[SandboxServer]:
-    with SandboxServer(
-        client_id=SANDBOX_CLIENT_ID, loopback_any_port=True, redirect_uris=[REDIRECT_URI]
-    ) as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def sessions(qtbot: QtBot, tmp_path: Path) -> Iterator[Sessions]:
-    made = Sessions(qtbot, tmp_path)
-    yield made
-    made.close_all()
 
 
 class Flow:

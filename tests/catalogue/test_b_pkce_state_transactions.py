@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import os
-import socket
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
@@ -15,18 +14,18 @@ from pytestqt.qtbot import QtBot
 
 from kit_desktop.auth.install_entry import ASKING_CREATOR
 from kit_desktop.auth.loopback import LoopbackReceiver
-from kit_desktop.config import SANDBOX_CLIENT_ID, Settings
+from kit_desktop.config import Settings
 from kit_desktop.qt.loopback_thread import LoopbackThread
 from kit_desktop.qt.session import KitSession
-from kit_desktop.state import Phase
 from kit_desktop.sandbox import SandboxServer
 from kit_desktop.services import build_services
+from kit_desktop.state import Phase
 from tests.catalogue.test_b_pkce_state_flow import ATTACKER, Flow, finish, kit_connection
 from tests.helpers.fake_keyrings import MemoryKeyring
+from tests.helpers.loopback import CODE, EPHEMERAL, STATE, VALID, Waiter, get, holds_secret, send
+from tests.helpers.ports import port_is_free, probed_port
 from tests.helpers.user_browser import UserBrowser
-from tests.qt.test_loopback_thread import get
 from tests.qt.test_session import (
-    REDIRECT_URI,
     WAIT_MS,
     Sessions,
     attempts_of,
@@ -35,24 +34,8 @@ from tests.qt.test_session import (
     stored_payload,
     wait_phase,
 )
-from tests.unit.test_loopback import CODE, EPHEMERAL, STATE, VALID, Waiter, holds_secret, send
 
 XDG = ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME")
-
-
-@pytest.fixture
-def server() -> Iterator[SandboxServer]:
-    with SandboxServer(
-        client_id=SANDBOX_CLIENT_ID, loopback_any_port=True, redirect_uris=[REDIRECT_URI]
-    ) as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def sessions(qtbot: QtBot, tmp_path: Path) -> Iterator[Sessions]:
-    made = Sessions(qtbot, tmp_path)
-    yield made
-    made.close_all()
 
 
 @pytest.fixture
@@ -118,7 +101,7 @@ def close_session(qtbot: QtBot, session: KitSession) -> None:
 def test_c28_new_transaction_closes_old_listener(
     qtbot: QtBot, server: SandboxServer, tmp_path: Path
 ) -> None:
-    ports = [free_port(), free_port()]
+    ports = [probed_port(), probed_port()]
     session = new_session(
         qtbot, server, tmp_path, *(f"http://127.0.0.1:{p}/callback" for p in ports)
     )
@@ -133,7 +116,7 @@ def test_c28_new_transaction_closes_old_listener(
         second = flow.attempt
         # #1 was stopped (its port freed) before #2 bound, so #2 listens where #1 did.
         assert port_of(second) == ports[0]
-        assert port_free(ports[1])
+        assert port_is_free(ports[1])
         assert {second.state, second.verifier}.isdisjoint({first.state, first.verifier})
         held.finish()
         for state in (first.state, second.state[:-1]):
@@ -147,7 +130,7 @@ def test_c28_new_transaction_closes_old_listener(
 def test_c28_new_transaction_replaces_single_port_listener(
     qtbot: QtBot, server: SandboxServer, tmp_path: Path
 ) -> None:
-    uri = f"http://127.0.0.1:{free_port()}/callback"
+    uri = f"http://127.0.0.1:{probed_port()}/callback"
     session = new_session(qtbot, server, tmp_path, uri)
     flow = Flow(qtbot, session, attempts_of(session))
     first = flow.start()
@@ -176,21 +159,6 @@ def test_c28_new_transaction_each_time_core() -> None:
         assert running.running
         assert send(second_receiver, f"/callback?code={CODE}&state={second.state}").status == 302
         assert running.result().state == second.state
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def port_free(port: int) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
 
 
 # --- 29. extra or injected parameters ---------------------------------------------------------
@@ -292,7 +260,7 @@ def test_c30_verifier_state_hygiene(
     phase = ENDINGS[ending](flow, server)
     wait_phase(flow.qtbot, flow.session, phase)
     flow.qtbot.waitUntil(lambda: not flow.session.busy, timeout=WAIT_MS)
-    assert flow.session._attempt is None  # the session's memory of the attempt is gone
+    assert flow.session.attempts.attempt is None  # the session's memory of the attempt is gone
     secrets_ = [attempt.state, attempt.verifier]
     assert not any(value in str(sessions.keyring.entries) for value in secrets_)
     xdg = [Path(os.environ[name]) for name in XDG if name in os.environ]

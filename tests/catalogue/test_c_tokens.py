@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -29,9 +29,9 @@ from kit_desktop.errors import (
 )
 from kit_desktop.http import NO_AUTH, Timeouts
 from kit_desktop.qt.session import KitSession
-from kit_desktop.state import Phase
 from kit_desktop.sandbox import SandboxServer
 from kit_desktop.sandbox.faults import Fault
+from kit_desktop.state import Phase
 from tests.catalogue.cd_helpers import (
     FAST,
     REDIRECT_URI,
@@ -43,21 +43,19 @@ from tests.catalogue.cd_helpers import (
     assert_plain,
     endpoint_settings,
     make_services,
-    refused_port,
     sandbox_settings,
-    unanswered_port,
     wait_until,
 )
 from tests.catalogue.cd_session import (
     LoopProbe,
     Rig,
-    collect_quietly,
     launch,
     stored_data,
     wait_phase,
 )
 from tests.catalogue.cd_tls import server_context
 from tests.helpers.fake_keyrings import MemoryKeyring
+from tests.helpers.ports import refused_port, unanswered_port
 from tests.helpers.user_browser import UserBrowser
 
 TOKEN_PATH = "/v4/oauth/token"
@@ -79,28 +77,6 @@ def token_body(**changes: Any) -> dict[str, Any]:
 def s256(verifier: str) -> str:
     digest = hashlib.sha256(verifier.encode("ascii")).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
-
-
-@pytest.fixture(autouse=True)
-def _collect_qt_garbage_after() -> Iterator[None]:
-    yield
-    collect_quietly()
-
-
-@pytest.fixture
-def kit() -> Iterator[SandboxServer]:
-    """The sandbox as Kit: consent is clicked by the browser stand-in."""
-    with SandboxServer(
-        client_id=SANDBOX_CLIENT_ID, loopback_any_port=True, redirect_uris=[REDIRECT_URI]
-    ) as server:
-        yield server
-
-
-@pytest.fixture
-def rig(qtbot: QtBot, tmp_path: Path) -> Iterator[Rig]:
-    made = Rig(qtbot, tmp_path)
-    yield made
-    made.close_all()
 
 
 def sign_in_failing(

@@ -24,10 +24,10 @@ from kit_desktop.cli import Cli, add_commands
 from kit_desktop.config import SANDBOX_CLIENT_ID
 from kit_desktop.errors import ApiError
 from kit_desktop.qt.api_requests import ApiRequests
-from kit_desktop.state import Phase
 from kit_desktop.sandbox import SandboxServer
 from kit_desktop.sandbox.faults import Fault
 from kit_desktop.services import Services
+from kit_desktop.state import Phase
 from kit_desktop.ui.api_words import problem_sentence
 from tests.catalogue.cd_helpers import (
     FAST,
@@ -42,19 +42,18 @@ from tests.catalogue.cd_helpers import (
     assert_plain,
     endpoint_settings,
     make_services,
-    refused_port,
     sandbox_settings,
     sign_in_directly,
 )
 from tests.catalogue.cd_session import (
     Rig,
-    collect_quietly,
     connect,
     launch,
     stored_data,
     wait_phase,
 )
 from tests.helpers.fake_keyrings import MemoryKeyring
+from tests.helpers.ports import refused_port
 from tests.helpers.user_browser import UserBrowser
 
 TOKEN_PATH = "/v4/oauth/token"
@@ -83,12 +82,6 @@ class World:
 
     def works(self, tokens: TokenSet) -> bool:
         return self.kit.oauth.check_access_token(tokens.access_token).status == "ok"
-
-
-@pytest.fixture(autouse=True)
-def _collect_qt_garbage_after() -> Iterator[None]:
-    yield
-    collect_quietly()
 
 
 @pytest.fixture

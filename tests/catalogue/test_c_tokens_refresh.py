@@ -11,7 +11,6 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import pytest
 from keyring.backend import KeyringBackend
@@ -31,10 +30,10 @@ from kit_desktop.errors import (
 )
 from kit_desktop.http import Timeouts
 from kit_desktop.qt.session import KitSession
-from kit_desktop.state import Phase
 from kit_desktop.sandbox import SandboxServer
 from kit_desktop.sandbox.faults import Fault
 from kit_desktop.services import Services
+from kit_desktop.state import Phase
 from tests.catalogue.cd_helpers import (
     FAST,
     REDIRECT_URI,
@@ -47,16 +46,13 @@ from tests.catalogue.cd_helpers import (
     assert_plain,
     endpoint_settings,
     make_services,
-    refused_port,
     sandbox_settings,
     sign_in_directly,
     throwaway_secret_service,
-    unanswered_port,
     wait_until,
 )
 from tests.catalogue.cd_session import (
     Rig,
-    collect_quietly,
     connect,
     launch,
     stored_data,
@@ -65,6 +61,7 @@ from tests.catalogue.cd_session import (
 )
 from tests.helpers import flow
 from tests.helpers.fake_keyrings import MemoryKeyring
+from tests.helpers.ports import refused_port, unanswered_port
 from tests.helpers.realparts import require
 from tests.helpers.user_browser import UserBrowser
 
@@ -101,12 +98,6 @@ class World:
         return TokenManager(client, store, clock=self.clock)
 
 
-@pytest.fixture(autouse=True)
-def _collect_qt_garbage_after() -> Iterator[None]:
-    yield
-    collect_quietly()
-
-
 @pytest.fixture
 def world() -> Iterator[World]:
     clock = FakeClock()
@@ -122,21 +113,6 @@ def world() -> Iterator[World]:
         services = make_services(sandbox_settings(kit.base_url), backend, session=http, clock=clock)
         first = sign_in_directly(services)
         yield World(kit, clock, backend, http, services, first)
-
-
-@pytest.fixture
-def kit() -> Iterator[SandboxServer]:
-    with SandboxServer(
-        client_id=SANDBOX_CLIENT_ID, loopback_any_port=True, redirect_uris=[REDIRECT_URI]
-    ) as server:
-        yield server
-
-
-@pytest.fixture
-def rig(qtbot: QtBot, tmp_path: Path) -> Iterator[Rig]:
-    made = Rig(qtbot, tmp_path)
-    yield made
-    made.close_all()
 
 
 def connected_session(

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ast
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +15,10 @@ import pytest
 
 import kit_desktop
 from kit_desktop.auth.oauth import OAuthClient
-from kit_desktop.config import SANDBOX_CLIENT_ID
 from kit_desktop.errors import NetworkError
 from kit_desktop.qt.diagnostics import diagnostics_text
-from kit_desktop.state import SessionView
 from kit_desktop.sandbox import SandboxServer
+from kit_desktop.state import SessionView
 from tests.catalogue.cd_helpers import (
     FAST,
     REDIRECT_URI,
@@ -48,14 +46,6 @@ def token_body() -> dict[str, Any]:
     }
 
 
-@pytest.fixture
-def kit() -> Iterator[SandboxServer]:
-    with SandboxServer(
-        client_id=SANDBOX_CLIENT_ID, loopback_any_port=True, redirect_uris=[REDIRECT_URI]
-    ) as server:
-        yield server
-
-
 def test_c36_self_signed_token_endpoint_is_refused_before_anything_is_sent(
     tmp_path: Path,
 ) -> None:
@@ -70,6 +60,10 @@ def test_c36_self_signed_token_endpoint_is_refused_before_anything_is_sent(
 
 
 @pytest.mark.parametrize("fault", ["expired", "wrong-host"])
+@pytest.mark.expected_log(
+    r"^network setting from the environment is in effect: REQUESTS_CA_BUNDLE=",
+    logger="kit_desktop.http",
+)
 def test_c36_expired_or_wrong_host_certificate_is_refused_even_from_a_trusted_ca(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fault: str
 ) -> None:
@@ -127,6 +121,10 @@ def test_c36_the_app_never_turns_certificate_checks_off() -> None:
     assert offences == []
 
 
+@pytest.mark.expected_log(
+    r"^network setting from the environment is in effect: REQUESTS_CA_BUNDLE=",
+    logger="kit_desktop.http",
+)
 def test_c36_a_ca_bundle_override_is_refused_or_reported(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -35,9 +35,9 @@ from kit_desktop.cli import Cli, add_commands
 from kit_desktop.config import SANDBOX_CLIENT_ID, Settings
 from kit_desktop.errors import StorageError, StorageLockedError, TokenTooLargeError
 from kit_desktop.gui.gui_app import GuiApp
-from kit_desktop.state import Phase
 from kit_desktop.sandbox import SandboxServer
 from kit_desktop.services import build_services
+from kit_desktop.state import Phase
 from kit_desktop.ui.notice import Notice
 from tests.catalogue.cd_helpers import (
     REDIRECT_URI,
@@ -50,7 +50,7 @@ from tests.catalogue.cd_helpers import (
     sandbox_settings,
     sign_in_directly,
 )
-from tests.catalogue.cd_session import LoopProbe, Rig, collect_quietly, connect, launch, stored_data
+from tests.catalogue.cd_session import LoopProbe, Rig, connect, launch, stored_data
 from tests.helpers.fake_keyrings import (
     CredentialManagerLikeKeyring,
     ForgetfulKeyring,
@@ -68,27 +68,6 @@ QT_NOISE = (
 )
 PROFILE = "https://api.kit.com#d-tests"
 ENTRY_OVERHEAD = len('{"v":1,"data":{"t":""}}')
-
-
-@pytest.fixture(autouse=True)
-def _collect_qt_garbage_after() -> Iterator[None]:
-    yield
-    collect_quietly()
-
-
-@pytest.fixture
-def kit() -> Iterator[SandboxServer]:
-    with SandboxServer(
-        client_id=SANDBOX_CLIENT_ID, loopback_any_port=True, redirect_uris=[REDIRECT_URI]
-    ) as server:
-        yield server
-
-
-@pytest.fixture
-def rig(qtbot: QtBot, tmp_path: Path) -> Iterator[Rig]:
-    made = Rig(qtbot, tmp_path)
-    yield made
-    made.close_all()
 
 
 @pytest.fixture
@@ -159,6 +138,7 @@ def secrets_of(gui: GuiApp) -> set[str]:
 
 @pytest.mark.qt_log_ignore(*QT_NOISE)
 @pytest.mark.usefixtures("system_keyring")
+@pytest.mark.expected_log(r"^Tokens are kept for this session only: ", logger="kit_desktop.auth")
 def test_c45_no_backend_warns_and_keeps_the_connection_in_memory_only(
     qtbot: QtBot,
     window: list[GuiApp],
@@ -193,6 +173,7 @@ def test_c45_no_backend_warns_and_keeps_the_connection_in_memory_only(
 
 
 @pytest.mark.usefixtures("system_keyring")
+@pytest.mark.expected_log(r"^Tokens are kept for this session only: ", logger="kit_desktop.auth")
 def test_c46_the_null_backend_is_not_believed_and_next_run_is_not_connected(
     kit: SandboxServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -219,6 +200,7 @@ def test_c46_the_null_backend_is_not_believed_and_next_run_is_not_connected(
     assert later.getvalue().strip() == "Not connected to Kit."
 
 
+@pytest.mark.expected_log(r"^Tokens are kept for this session only: ", logger="kit_desktop.auth")
 def test_c46_a_keyring_that_keeps_nothing_is_caught_by_the_read_back(
     qtbot: QtBot, kit: SandboxServer, rig: Rig
 ) -> None:
@@ -241,6 +223,7 @@ def test_c46_a_keyring_that_keeps_nothing_is_caught_by_the_read_back(
 
 
 @pytest.mark.qt_log_ignore(*QT_NOISE)
+@pytest.mark.expected_log(r"^Tokens are kept for this session only: ", logger="kit_desktop.auth")
 def test_c47_a_locked_keyring_says_so_and_try_again_saves_after_unlocking(
     qtbot: QtBot, window: list[GuiApp]
 ) -> None:
@@ -270,6 +253,7 @@ def test_c47_a_locked_keyring_says_so_and_try_again_saves_after_unlocking(
     assert stored is not None and stored["access_token"] == tokens.access_token
 
 
+@pytest.mark.expected_log(r"^Tokens are kept for this session only: ", logger="kit_desktop.auth")
 def test_c47_a_keyring_locked_while_connected_keeps_the_saved_entry_and_the_app_working(
     qtbot: QtBot, kit: SandboxServer, rig: Rig
 ) -> None:
@@ -301,6 +285,7 @@ def test_c47_a_keyring_locked_while_connected_keeps_the_saved_entry_and_the_app_
     [(-25308, "Unlock it and click Retry"), (-25244, "Keychain Access")],
     ids=["interaction-not-allowed", "invalid-owner-edit"],
 )
+@pytest.mark.expected_log(r"^Tokens are kept for this session only: ", logger="kit_desktop.auth")
 def test_c47_keychain_refusals_are_storage_locked_and_keep_tokens_in_memory(
     kit: SandboxServer, status: int, words: str
 ) -> None:
@@ -323,6 +308,7 @@ def test_c47_keychain_refusals_are_storage_locked_and_keep_tokens_in_memory(
 # --- 48: Windows Credential Manager's size limit ---------------------------------------
 
 
+@pytest.mark.expected_log(r"^Tokens are kept for this session only: ", logger="kit_desktop.auth")
 def test_c48_credwrite_refusing_a_large_token_keeps_the_previous_value() -> None:
     small = {"access_token": "at-small-0001", "refresh_token": "rt-small-0001", "expires_in": 60}
     large = {**small, "access_token": "at-" + "L" * 900, "refresh_token": "rt-large-0002"}
@@ -347,6 +333,7 @@ def test_c48_credwrite_refusing_a_large_token_keeps_the_previous_value() -> None
     assert next_run is not None and next_run.access_token == "at-small-0001"
 
 
+@pytest.mark.expected_log(r"^Tokens are kept for this session only: ", logger="kit_desktop.auth")
 def test_c48_a_renewal_too_large_for_credential_manager_keeps_the_saved_entry(
     qtbot: QtBot, kit: SandboxServer, rig: Rig
 ) -> None:
@@ -389,6 +376,7 @@ def test_c48_the_length_guard_refuses_1281_characters_before_calling_keyring(
         assert backend.calls == []  # refused before keyring was called
 
 
+@pytest.mark.expected_log(r"^Tokens are kept for this session only: ", logger="kit_desktop.auth")
 def test_c48_an_unwrapped_winerror_1783_from_any_backend_is_caught() -> None:
     error = PyWinTypesError(1783, "CredWrite", "The stub received bad data.")
     assert not isinstance(error, OSError | keyring.errors.KeyringError)

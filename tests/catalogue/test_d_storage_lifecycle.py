@@ -34,9 +34,9 @@ from kit_desktop.auth.tokenset import TokenSet
 from kit_desktop.config import SANDBOX_CLIENT_ID
 from kit_desktop.errors import CorruptEntryError
 from kit_desktop.log import log_file, setup_logging
-from kit_desktop.state import Phase
 from kit_desktop.sandbox import SandboxServer
 from kit_desktop.services import build_services
+from kit_desktop.state import Phase
 from tests.catalogue.cd_helpers import (
     REDIRECT_URI,
     RecordingSession,
@@ -48,7 +48,6 @@ from tests.catalogue.cd_helpers import (
 from tests.catalogue.cd_session import (
     LoopProbe,
     Rig,
-    collect_quietly,
     connect,
     launch,
     phase_of,
@@ -64,27 +63,6 @@ PROFILE = "sandbox#" + SANDBOX_CLIENT_ID
 REAL_STORE = "a Secret Service (run through tests/run-suite.sh)"
 
 
-@pytest.fixture(autouse=True)
-def _collect_qt_garbage_after() -> Iterator[None]:
-    yield
-    collect_quietly()
-
-
-@pytest.fixture
-def kit() -> Iterator[SandboxServer]:
-    with SandboxServer(
-        client_id=SANDBOX_CLIENT_ID, loopback_any_port=True, redirect_uris=[REDIRECT_URI]
-    ) as server:
-        yield server
-
-
-@pytest.fixture
-def rig(qtbot: QtBot, tmp_path: Path) -> Iterator[Rig]:
-    made = Rig(qtbot, tmp_path)
-    yield made
-    made.close_all()
-
-
 def token_posts(http: RecordingSession, kit: SandboxServer) -> int:
     return len(http.posts_to(f"{kit.base_url}/v4/oauth/token"))
 
@@ -98,6 +76,7 @@ def current(session_tokens: TokenManager) -> TokenSet:
 # --- 49: partial writes and inconsistent records -------------------------------------------
 
 
+@pytest.mark.expected_log(r"^Tokens are kept for this session only: ", logger="kit_desktop.auth")
 def test_c49_a_failed_add_after_keychains_delete_keeps_the_rotated_tokens_until_saved(
     qtbot: QtBot, kit: SandboxServer, rig: Rig
 ) -> None:
@@ -128,6 +107,7 @@ def test_c49_a_failed_add_after_keychains_delete_keeps_the_rotated_tokens_until_
     assert stored is not None and stored["refresh_token"] == current(services.tokens).refresh_token
 
 
+@pytest.mark.expected_log(r"^Tokens are kept for this session only: ", logger="kit_desktop.auth")
 def test_c49_after_a_lost_entry_the_next_start_asks_to_connect_without_sending_anything(
     qtbot: QtBot, kit: SandboxServer, rig: Rig
 ) -> None:
@@ -266,7 +246,18 @@ def app_logging(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
     logger.setLevel(level)
 
 
-@pytest.mark.parametrize("backend_kind", ["keyring", "no-keyring"])
+@pytest.mark.parametrize(
+    "backend_kind",
+    [
+        "keyring",
+        pytest.param(
+            "no-keyring",
+            marks=pytest.mark.expected_log(
+                r"^Tokens are kept for this session only: ", logger="kit_desktop.auth"
+            ),
+        ),
+    ],
+)
 def test_c51_no_token_lands_in_any_file_after_login_refresh_and_logout(
     qtbot: QtBot, kit: SandboxServer, rig: Rig, tmp_path: Path, app_logging: Path, backend_kind: str
 ) -> None:
@@ -365,6 +356,7 @@ def test_c53_the_window_keeps_painting_while_the_keyring_hangs_at_start(
     assert session.view.storage is not None and session.view.storage.secure
 
 
+@pytest.mark.expected_log(r"^Tokens are kept for this session only: ", logger="kit_desktop.auth")
 def test_c53_connecting_works_while_the_keyring_hangs_and_try_again_saves_later(
     qtbot: QtBot, kit: SandboxServer, rig: Rig, stalling: StallingKeyring
 ) -> None:

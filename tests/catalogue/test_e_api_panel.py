@@ -7,14 +7,13 @@ client, against stand-in origins on real sockets that record what reaches them. 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLabel, QPlainTextEdit
 from pytestqt.qtbot import QtBot
 
+from kit_desktop.api.answer import ApiResult
 from kit_desktop.api.client import KitApiClient
 from kit_desktop.api.paths import api_url, origin_of
 from kit_desktop.auth.oauth import OAuthClient
@@ -23,7 +22,6 @@ from kit_desktop.auth.tokens import TokenManager
 from kit_desktop.config import Settings
 from kit_desktop.errors import ConfigError, KitTimeoutError, UnsafeRequestError
 from kit_desktop.http import Timeouts
-from kit_desktop.qt.api_requests import ApiResult
 from tests.catalogue.ef_standins import (
     StandIns,
     endless,
@@ -38,20 +36,6 @@ from tests.catalogue.ef_support import (
 )
 
 pytestmark = pytest.mark.qt_log_ignore(*QT_NOISE)
-
-
-@pytest.fixture
-def standins() -> Iterator[StandIns]:
-    made = StandIns()
-    yield made
-    made.close_all()
-
-
-@pytest.fixture
-def rigs(qtbot: QtBot) -> Iterator[Rigs]:
-    made = Rigs(qtbot)
-    yield made
-    made.close_all()
 
 
 ACCOUNT = {"user": {"email": "creator@example.com"}, "account": {"name": "Studio"}}

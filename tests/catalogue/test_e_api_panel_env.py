@@ -12,7 +12,6 @@ import shutil
 import ssl
 import subprocess
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
@@ -61,27 +60,6 @@ pytestmark = pytest.mark.qt_log_ignore(*QT_NOISE)
 
 ACCOUNT = {"user": {"email": "creator@example.com"}, "account": {"name": "Studio"}}
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
-
-
-@pytest.fixture
-def standins() -> Iterator[StandIns]:
-    made = StandIns()
-    yield made
-    made.close_all()
-
-
-@pytest.fixture
-def rigs(qtbot: QtBot) -> Iterator[Rigs]:
-    made = Rigs(qtbot)
-    yield made
-    made.close_all()
-
-
-@pytest.fixture
-def guis(qtbot: QtBot) -> Iterator[Guis]:
-    made = Guis(qtbot)
-    yield made
-    made.close_all()
 
 
 @pytest.fixture
@@ -134,6 +112,9 @@ def test_c58_a_netrc_for_the_api_host_is_never_used(
     assert sent == [[f"Bearer {rig.access_token}"]] * 2
 
 
+@pytest.mark.expected_log(
+    r"^network setting from the environment is in effect: HTTPS_PROXY=", logger="kit_desktop.http"
+)
 def test_c58_an_https_proxy_never_sees_the_token(
     standins: StandIns, clean_env: pytest.MonkeyPatch
 ) -> None:
@@ -153,6 +134,9 @@ def test_c58_an_https_proxy_never_sees_the_token(
     assert "Bearer" not in proxy.everything()
 
 
+@pytest.mark.expected_log(
+    r"^network setting from the environment is in effect: HTTP_PROXY=", logger="kit_desktop.http"
+)
 def test_c58_practice_traffic_to_this_computer_skips_an_http_proxy(
     standins: StandIns, clean_env: pytest.MonkeyPatch, sandbox: SandboxServer
 ) -> None:
@@ -167,6 +151,10 @@ def test_c58_practice_traffic_to_this_computer_skips_an_http_proxy(
     assert response.status == 200
 
 
+@pytest.mark.expected_log(
+    r"^network setting from the environment is in effect: (HTTPS_PROXY|REQUESTS_CA_BUNDLE)=",
+    logger="kit_desktop.http",
+)
 def test_c58_proxy_and_ca_overrides_are_named_in_diagnostics(
     clean_env: pytest.MonkeyPatch, tmp_path: Path, qtbot: QtBot
 ) -> None:
@@ -204,6 +192,10 @@ def make_attacker_ca(folder: Path) -> tuple[Path, Path, Path]:
     return ca, cert, key
 
 
+@pytest.mark.expected_log(
+    r"^network setting from the environment is in effect: REQUESTS_CA_BUNDLE=",
+    logger="kit_desktop.http",
+)
 def test_c58_a_ca_bundle_override_is_never_silent(
     standins: StandIns,
     clean_env: pytest.MonkeyPatch,

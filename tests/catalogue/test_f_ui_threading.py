@@ -38,22 +38,15 @@ from tests.catalogue.ef_support import (
     ThreadRecorder,
     connect_gui,
     gui_send,
-    port_is_free,
     port_of,
 )
+from tests.helpers.ports import port_is_free
 from tests.helpers.user_browser import UserBrowser
 
 pytestmark = pytest.mark.qt_log_ignore(*QT_NOISE)
 
 ROOT = Path(__file__).resolve().parents[2]
 STATE = secrets.token_urlsafe(32)
-
-
-@pytest.fixture
-def guis(qtbot: QtBot) -> Iterator[Guis]:
-    made = Guis(qtbot)
-    yield made
-    made.close_all()
 
 
 @pytest.fixture

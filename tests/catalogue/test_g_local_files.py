@@ -36,8 +36,8 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from kit_desktop.errors import NameTakenError, NotPrivateError
-from kit_desktop.paths import data_dir, runtime_dir
 from kit_desktop.gui.launch import show_name_taken
+from kit_desktop.paths import data_dir, runtime_dir
 from kit_desktop.qt.single_instance import Claim, SingleInstance
 from tests.helpers.realparts import require
 from tests.helpers.second_account import (
@@ -258,6 +258,9 @@ def test_c74_fallback_folder_taken_by_another_account_is_reported_and_the_app_st
     assert squatted.stat().st_uid == OTHER_UID, "the other account's folder is left alone"
 
 
+@pytest.mark.expected_log(
+    r"^single-instance name taken by another account: ", logger="kit_desktop.qt.single_instance"
+)
 def test_c74_socket_planted_in_our_open_folder_is_reported(
     qtbot: QtBot, home: Path, shared_tmp: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

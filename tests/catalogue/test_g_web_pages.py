@@ -24,9 +24,9 @@ from kit_desktop.cli import Cli
 from kit_desktop.cli_args import add_commands
 from kit_desktop.config import Settings
 from kit_desktop.gui.gui_app import GuiApp
-from kit_desktop.state import AttemptView, Phase
 from kit_desktop.sandbox import SandboxServer
 from kit_desktop.services import build_services
+from kit_desktop.state import AttemptView, Phase
 from tests.helpers.browser import chromium_path
 from tests.helpers.browser_steps import InBrowser
 from tests.helpers.fake_keyrings import MemoryKeyring
@@ -124,9 +124,9 @@ def test_c71_hidden_requests_from_a_web_page_start_nothing(
     session = gui.session
     assert session is not None
     # img, iframe, stylesheet and fetch: all four arrived, and each was refused
-    qtbot.waitUntil(lambda: len(refusals(caplog)) >= 4 or session._attempt is not None)
+    qtbot.waitUntil(lambda: len(refusals(caplog)) >= 4 or session.attempts.attempt is not None)
     assert session.view.phase is Phase.NOT_CONNECTED
-    assert session._attempt is None
+    assert session.attempts.attempt is None
     assert raised == [], "a web page never pulls the window forward"
 
 
@@ -142,7 +142,7 @@ def test_c71_hidden_requests_cannot_use_or_spoil_a_running_attempt(
     session.attempt_changed.connect(attempts.append)
     gui.window.card.primary_button.click()
     qtbot.waitUntil(lambda: session.view.phase is Phase.WAITING)
-    attempt = session._attempt
+    attempt = session.attempts.attempt
     start_link = opened[0]
     page_html = hidden_requests_page(start_link, install_entry(gui))
     with RelaySite(extra_pages={"/page.html": page_html}) as site:
@@ -150,9 +150,12 @@ def test_c71_hidden_requests_cannot_use_or_spoil_a_running_attempt(
         browser = InBrowser(visit(evil))
         qtbot.waitUntil(lambda: not browser.is_alive(), timeout=30_000)
         browser.outcome()
-    qtbot.waitUntil(lambda: len(refusals(caplog)) >= 8 or session._attempt is not attempt)
+    qtbot.waitUntil(lambda: len(refusals(caplog)) >= 8 or session.attempts.attempt is not attempt)
     assert session.view.phase is Phase.WAITING
-    assert session._attempt is not None and session._attempt.state == attempts[-1].state
+    assert (
+        session.attempts.attempt is not None
+        and session.attempts.attempt.state == attempts[-1].state
+    )
     UserBrowser("allow").open(start_link)  # the creator's own visit still works
     qtbot.waitUntil(lambda: session.view.phase is Phase.CONNECTED)
 
@@ -204,14 +207,16 @@ def test_c71_a_web_page_cannot_replace_a_running_attempt(qtbot: QtBot, apps: lis
     assert session is not None
     gui.window.card.primary_button.click()
     qtbot.waitUntil(lambda: session.view.phase is Phase.WAITING)
-    state = session._attempt.state if session._attempt else ""
+    state = session.attempts.attempt.state if session.attempts.attempt else ""
     with RelaySite() as site:
         browser = InBrowser(navigate_from_a_web_page(site, install_entry(gui)))
         qtbot.waitUntil(
             lambda: asked(gui) or session.view.headline.startswith("Kit asked"), timeout=30_000
         )
         browser.outcome()
-    assert session._attempt is not None and session._attempt.state == state, "not replaced"
+    assert session.attempts.attempt is not None and session.attempts.attempt.state == state, (
+        "not replaced"
+    )
     box = gui.window.install_box
     assert box is not None and "replaces the connection you started" in box.text()
     box.reject()

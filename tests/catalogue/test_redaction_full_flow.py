@@ -26,10 +26,10 @@ from PySide6.QtGui import QGuiApplication
 from pytestqt.qtbot import QtBot
 
 from kit_desktop.log import log_file, setup_logging
-from kit_desktop.state import AttemptView
 from kit_desktop.sandbox import SandboxServer
 from kit_desktop.sandbox.messages import BadRequest, Request, Response
 from kit_desktop.sandbox.oauth import OAuthServer
+from kit_desktop.state import AttemptView
 from tests.catalogue.ef_support import (
     QT_NOISE,
     WAIT_MS,

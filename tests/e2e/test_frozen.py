@@ -17,7 +17,7 @@ import pytest
 
 from kit_desktop import APP_NAME, __version__
 from tests.helpers.browser import browser_env, chromium_path, wait_for_result
-from tests.helpers.realparts import in_ci, require
+from tests.helpers.realparts import require
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "dist" / "onedir" / "kit-desktop" / "kit-desktop"
@@ -30,11 +30,10 @@ SOURCES += [p for p in ROOT.joinpath("resources").rglob("*") if p.is_file()]
 def frozen() -> Path:
     require(APP.exists(), "the one-folder build (make dist-onedir)")
     newest = max(SOURCES, key=lambda path: path.stat().st_mtime)
-    if newest.stat().st_mtime > APP.stat().st_mtime:
-        message = f"the one-folder build is older than {newest.relative_to(ROOT)}: make dist-onedir"
-        if in_ci():
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
+    require(
+        newest.stat().st_mtime <= APP.stat().st_mtime,
+        f"an up-to-date one-folder build ({newest.relative_to(ROOT)} is newer: make dist-onedir)",
+    )
     return APP
 
 

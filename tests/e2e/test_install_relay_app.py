@@ -21,8 +21,8 @@ from pytestqt.qtbot import QtBot
 from kit_desktop.config import Settings
 from kit_desktop.gui.gui_app import GuiApp
 from kit_desktop.qt.session import KitSession
-from kit_desktop.state import Phase
 from kit_desktop.sandbox import SandboxServer
+from kit_desktop.state import Phase
 from tests.helpers.browser import CHROMIUM_FLAGS, BrowserJob, chromium_path, open_in_thread
 from tests.helpers.gui_apps import LOOPBACK, QT_NOISE, show_app
 from tests.helpers.realparts import require
@@ -112,8 +112,8 @@ def relay_settings(kit: SandboxServer, site: RelaySite) -> Settings:
 
 def register_attempt_port(site: RelaySite, session: KitSession | None) -> None:
     """Bake the port the app bound into the site's page, as a publisher's build would."""
-    assert session is not None and session._attempt is not None
-    site.settings["kit-desktop-callback-ports"] = session._attempt.state.split(".")[0]
+    assert session is not None and session.attempts.attempt is not None
+    site.settings["kit-desktop-callback-ports"] = session.attempts.attempt.state.split(".")[0]
 
 
 def test_relay_mode_connects_through_the_relay_page(
@@ -209,7 +209,7 @@ def test_relay_fallback_code_pasted_into_the_app(
     assert session is not None
     gui.window.card.primary_button.click()
     qtbot.waitUntil(lambda: session.view.phase is Phase.WAITING, timeout=10_000)
-    attempt = session._attempt
+    attempt = session.attempts.attempt
     assert attempt is not None
     port = int(attempt.state.split(".")[0])
     visit = FallbackVisit(opened[0], port)

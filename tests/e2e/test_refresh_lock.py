@@ -99,6 +99,10 @@ def test_c41_two_processes_refresh_once_and_both_keep_working(tmp_path: Path) ->
         store.delete()
 
 
+@pytest.mark.expected_log(
+    r"^another copy of the app held the refresh lock too long$",
+    logger="kit_desktop.auth.refresh_lock",
+)
 def test_the_lock_is_exclusive_between_holders(tmp_path: Path) -> None:
     first = lock_for_profile("sandbox#a", folder=tmp_path)
     second = ProcessLock(first.path, wait=0.3)
@@ -145,6 +149,10 @@ def test_a_lock_held_by_another_process_is_waited_for(tmp_path: Path) -> None:
         child.wait(10)
 
 
+@pytest.mark.expected_log(
+    r"^refresh lock unavailable \(.*\); refreshing without it$",
+    logger="kit_desktop.auth.refresh_lock",
+)
 def test_no_lock_folder_still_refreshes(tmp_path: Path) -> None:
     blocked = tmp_path / "file"
     blocked.write_text("not a folder", encoding="utf-8")

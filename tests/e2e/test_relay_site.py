@@ -12,8 +12,6 @@ which Kit's https rule would refuse (that rule is tested with the sandbox's own 
 from __future__ import annotations
 
 import os
-import secrets
-import socket
 import subprocess
 import sys
 import threading
@@ -33,7 +31,6 @@ from pytestqt.qtbot import QtBot
 
 from kit_desktop.config import Settings
 from kit_desktop.gui.gui_app import GuiApp
-from kit_desktop.state import Phase
 from kit_desktop.relay_page import (
     META_APP_HOSTS,
     META_CALLBACK_PATH,
@@ -42,9 +39,11 @@ from kit_desktop.relay_page import (
     meta,
 )
 from kit_desktop.sandbox import SandboxServer
+from kit_desktop.state import Phase
 from tests.helpers.browser import BrowserJob, chromium_path, open_in_thread
 from tests.helpers.browser_steps import InBrowser
 from tests.helpers.fake_keyrings import MemoryKeyring
+from tests.helpers.ports import probed_ports
 from tests.helpers.realparts import require
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,33 +54,6 @@ QT_NOISE = (
     "This plugin does not support raise()",
 )
 pytestmark = [pytest.mark.browser, pytest.mark.qt_log_ignore(*QT_NOISE)]
-
-
-def probe_ports(count: int = 3) -> tuple[int, ...]:
-    """Return ``count`` loopback ports that nothing is bound to right now.
-
-    The app binds its fixed ports itself, and the page must be baked with them before the
-    app starts (as a publisher's build is), so the test cannot bind them and hand them
-    over: it probes, and accepts the small race. The ports come from below the kernel's
-    ephemeral range, so no outgoing connection (Chromium's, the sandbox's) can be given one
-    meanwhile, and from a random place in it, so parallel runs keep apart.
-    """
-    first_ephemeral = 32768
-    range_file = Path("/proc/sys/net/ipv4/ip_local_port_range")
-    if range_file.is_file():
-        first_ephemeral = int(range_file.read_text(encoding="ascii").split()[0])
-    low = 10_000 if first_ephemeral > 12_000 else 1024
-    found: list[int] = []
-    while len(found) < count:
-        port = low + secrets.randbelow(first_ephemeral - low)
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-        if port not in found:
-            found.append(port)
-    return tuple(found)
 
 
 def bake_folder(out: Path, redirect_uris: tuple[str, ...]) -> str:
@@ -147,7 +119,7 @@ class Road:
 @pytest.fixture
 def road(qtbot: QtBot, tmp_path: Path) -> Iterator[Road]:
     require(chromium_path() is not None, "Chromium (apt-get install chromium)")
-    ports = probe_ports()
+    ports = probed_ports(3)
     uris = tuple(f"http://127.0.0.1:{port}/callback" for port in ports)
     said = bake_folder(tmp_path / "relay-site", uris)
     assert "relay_url is not set yet" in said

@@ -15,10 +15,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
+from contextlib import ExitStack
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from kit_desktop.relay_page import meta, set_meta
+from tests.helpers.ports import refused_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RELAY_DIR = REPO_ROOT / "resources" / "relay"
@@ -53,15 +54,6 @@ def csp_hash(text: str) -> str:
 def meta_content(page: str, attribute: str, value: str) -> str:
     """Return the ``content`` of the one ``<meta attribute="value" content="...">``."""
     return meta(page, value, attribute=attribute)
-
-
-def free_port() -> int:
-    """Return a loopback port (>= 1024) that nothing listens on at the moment."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    assert port >= 1024
-    return port
 
 
 class _Server:
@@ -160,8 +152,9 @@ class RelaySite(_Server):
     Args:
         install_port: Replaces ``kit-desktop-install-port`` (default: keep the shipped one).
         callback_ports: Replaces ``kit-desktop-callback-ports`` (default: ``install_port``
-            if given, plus :attr:`spare_port`, a port nothing listens on, for tests of an
-            app that does not answer).
+            if given, plus :attr:`spare_port`, a port that refuses connections while the
+            site runs (held bound, never listening), for tests of an app that does not
+            answer).
         callback_path: Replaces ``kit-desktop-callback-path``.
         app_hosts: Replaces ``kit-desktop-app-hosts``.
         headers: Extra response headers for the relay page (e.g. ``Cache-Control``).
@@ -181,7 +174,8 @@ class RelaySite(_Server):
         transform: Callable[[str], str] | None = None,
     ) -> None:
         self.settings: dict[str, str] = {}
-        self.spare_port = free_port()
+        self._spare = ExitStack()
+        self.spare_port = self._spare.enter_context(refused_port())
         if install_port is not None:
             self.settings["kit-desktop-install-port"] = str(install_port)
         if callback_ports is None:
@@ -195,6 +189,11 @@ class RelaySite(_Server):
         self.extra_pages = dict(extra_pages or {})
         self.transform = transform
         super().__init__(_site_handler(self))
+
+    def stop(self) -> None:
+        """Stop serving, and free the spare port too."""
+        super().stop()
+        self._spare.close()
 
     def page(self) -> str:
         """The relay page as this site serves it."""

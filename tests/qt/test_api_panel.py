@@ -189,7 +189,8 @@ def test_every_control_is_named_and_described(panel: ApiPanel) -> None:
 
 
 def test_history_entry_loads_the_request_again(qtbot: QtBot, panel: ApiPanel) -> None:
-    from kit_desktop.qt.api_requests import ApiRequest, HistoryEntry
+    from kit_desktop.api.answer import HistoryEntry
+    from kit_desktop.api.pipeline import ApiRequest
 
     request = ApiRequest("POST", "/v4/tags", (("x", "1"),), '{"name": "Again"}', (("X-A", "b"),))
     panel.show_history([HistoryEntry(request, "201 Created", 201, 0.012, 1_760_000_000.0)])

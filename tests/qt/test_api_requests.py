@@ -14,6 +14,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLabel, QLineEdit, QListWidget, QPlainTextEdit, QTableWidget
 from pytestqt.qtbot import QtBot
 
+from kit_desktop.api.answer import ApiResult
 from kit_desktop.config import SANDBOX_CLIENT_ID
 from kit_desktop.errors import (
     ApiError,
@@ -21,7 +22,6 @@ from kit_desktop.errors import (
     ReconnectNeededError,
     UnsafeRequestError,
 )
-from kit_desktop.qt.api_requests import ApiResult
 from kit_desktop.sandbox import SandboxServer
 from kit_desktop.sandbox.faults import Fault
 from tests.qt.test_api_support import (

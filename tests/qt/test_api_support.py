@@ -19,6 +19,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QTableWidget, QTableWidgetItem, QWidget
 from pytestqt.qtbot import QtBot
 
+from kit_desktop.api.answer import ApiResult
 from kit_desktop.api.client import KitApiClient
 from kit_desktop.auth.oauth import OAuthClient
 from kit_desktop.auth.token_store import MemoryTokenStore
@@ -26,8 +27,8 @@ from kit_desktop.auth.tokens import TokenManager
 from kit_desktop.auth.tokenset import TokenSet
 from kit_desktop.config import Settings
 from kit_desktop.errors import KitError
-from kit_desktop.qt.api_requests import ApiRequests, ApiResult
 from kit_desktop.gui.gui_app import wire_api
+from kit_desktop.qt.api_requests import ApiRequests
 from kit_desktop.sandbox import SandboxServer
 from kit_desktop.ui.api_panel import ApiPanel
 from tests.helpers import flow

@@ -15,10 +15,10 @@ from kit_desktop.auth.install_entry import ASKING_CREATOR, InstallRefused
 from kit_desktop.config import Settings
 from kit_desktop.gui.gui_app import GuiApp
 from kit_desktop.qt.session import KitSession
-from kit_desktop.state import Phase
 from kit_desktop.relay_page import forward_address
 from kit_desktop.sandbox import Fault, SandboxServer
 from kit_desktop.sandbox.relay_host import RELAY_PATH
+from kit_desktop.state import Phase
 from tests.helpers.fake_keyrings import MemoryKeyring
 from tests.helpers.flow import consent_id
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import http.client
-import secrets
 import socket
 from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit
@@ -21,36 +19,14 @@ from kit_desktop.errors import (
     FlowTimeoutError,
 )
 from kit_desktop.qt.loopback_thread import LoopbackThread
-
-STATE = secrets.token_urlsafe(32)
-CODE = "kit-code-" + secrets.token_urlsafe(24)
-EPHEMERAL = "http://127.0.0.1:0/callback"
-
-
-def get(port: int, target: str) -> tuple[int, str]:
-    """One GET from the test (GUI) thread; the receiver serves it on its own thread."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        connection.request("GET", target)
-        response = connection.getresponse()
-        return response.status, response.read().decode("utf-8")
-    finally:
-        connection.close()
+from tests.helpers.loopback import CODE, EPHEMERAL, STATE, get
+from tests.helpers.ports import port_is_free
 
 
 def port_of(thread: LoopbackThread) -> int:
     port = urlsplit(thread.redirect_uri).port
     assert port
     return port
-
-
-def port_is_free(port: int) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
 
 
 def is_cancelled(error: object) -> bool:

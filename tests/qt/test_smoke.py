@@ -11,7 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from kit_desktop.auth.token_store import SERVICE_NAME, profile_key
 from kit_desktop.config import SANDBOX_CLIENT_ID, Settings
-from kit_desktop.qt.smoke import SMOKE_CLIENT_ID, run_smoke_test
+from kit_desktop.gui.smoke import SMOKE_CLIENT_ID, run_smoke_test
 from tests.helpers.fake_keyrings import MemoryKeyring
 
 SETTINGS = Settings(redirect_uris=("http://127.0.0.1:0/callback",))
@@ -59,6 +59,7 @@ def test_a_creators_practice_connection_is_never_touched(qtbot: QtBot) -> None:
 
 
 @pytest.mark.qt_log_ignore(*QT_NOISE)
+@pytest.mark.expected_log(r"^Tokens are kept for this session only: ", logger="kit_desktop.auth")
 def test_without_secure_storage_the_failing_step_is_named(qtbot: QtBot) -> None:
     code, out, err = smoke(fail.Keyring())  # type: ignore[no-untyped-call]
     assert code == 1

@@ -9,7 +9,6 @@ B25 at scale). Only outcomes are asserted, with generous timeouts; how fast is b
 from __future__ import annotations
 
 import secrets
-import socket
 import sys
 import threading
 import tracemalloc
@@ -21,6 +20,7 @@ from pytestqt.qtbot import QtBot
 from kit_desktop.auth.loopback import AuthorizationResponse, LoopbackReceiver
 from kit_desktop.auth.loopback_http import MAX_CONNECTIONS, REQUEST_TIMEOUT
 from kit_desktop.qt.loopback_thread import LoopbackThread
+from tests.helpers.ports import port_is_free
 from tests.helpers.realparts import require
 from tests.stress.real_flow import App, RealCallback, ServerTally, connection_threads, tally
 from tests.stress.storm import (
@@ -83,15 +83,6 @@ def _enough_file_descriptors() -> Iterator[None]:
 def threads_before() -> set[threading.Thread]:
     """The receiver connection threads alive before the test (normally none)."""
     return connection_threads()
-
-
-def port_is_free(port: int) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
 
 
 def assert_every_connection_closed_by_the_server(storm: Storm) -> None:

@@ -33,6 +33,9 @@ def test_safe_urls(url: str) -> None:
         "https:///nohost",
     ],
 )
+@pytest.mark.expected_log(
+    r"^refused to open an unsafe authorization URL$", logger="kit_desktop.auth.browser"
+)
 def test_c23_unsafe_urls_are_refused_before_launch(
     url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -60,6 +63,7 @@ def test_webbrowser_is_used_from_source(monkeypatch: pytest.MonkeyPatch) -> None
     assert opened == [("https://api.kit.com/x", 2)]
 
 
+@pytest.mark.expected_log(r"^no browser could be opened$", logger="kit_desktop.auth.browser")
 def test_no_browser_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
     def failing(url: str, new: int = 0) -> bool:
         raise webbrowser.Error("could not locate runnable browser")

@@ -14,7 +14,6 @@ import sys
 import threading
 import tracemalloc
 from collections.abc import Iterator
-from dataclasses import dataclass
 from urllib.parse import quote
 
 import pytest
@@ -47,160 +46,21 @@ from kit_desktop.errors import (
     KitError,
     PortInUseError,
 )
-
-STATE = secrets.token_urlsafe(32)
-CODE = "kit-code-" + secrets.token_urlsafe(24)
-EPHEMERAL = "http://127.0.0.1:0/callback"
-VALID = f"/callback?code={CODE}&state={STATE}"
-DEFAULT_HOST = object()
-
-
-# --- helpers --------------------------------------------------------------------------------
-
-
-@dataclass
-class Answer:
-    status: int
-    headers: http.client.HTTPMessage
-    body: str
-
-
-class Waiter:
-    """Runs ``wait()`` (then, like the app, ``finish()`` and ``serve_done()``) on a thread."""
-
-    def __init__(self, receiver: LoopbackReceiver, *, finish: tuple[bool, str] | None = None):
-        self.receiver = receiver
-        self.response: AuthorizationResponse | None = None
-        self.error: BaseException | None = None
-        self._finish = finish
-        self.thread = threading.Thread(target=self._run, name="test-waiter", daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        try:
-            self.response = self.receiver.wait()
-        except BaseException as exc:
-            self.error = exc
-            return
-        if self._finish is not None:
-            self.receiver.finish(*self._finish)
-            self.receiver.serve_done()
-
-    @property
-    def running(self) -> bool:
-        return self.thread.is_alive()
-
-    def join(self, timeout: float = 5.0) -> None:
-        self.thread.join(timeout)
-        assert not self.thread.is_alive(), "wait() did not return in time"
-
-    def result(self) -> AuthorizationResponse:
-        self.join()
-        assert self.error is None, repr(self.error)
-        assert self.response is not None
-        return self.response
-
-    def failure(self) -> BaseException:
-        self.join()
-        assert self.error is not None
-        return self.error
-
-
-def send(
-    receiver: LoopbackReceiver,
-    target: str,
-    *,
-    method: str = "GET",
-    host: object = DEFAULT_HOST,
-    headers: tuple[tuple[str, str], ...] = (),
-    body: bytes = b"",
-    raw: bytes | None = None,
-) -> Answer:
-    """Send one request over a raw socket and parse the reply (by Content-Length)."""
-    if raw is None:
-        lines = [f"{method} {target} HTTP/1.1"]
-        if host is DEFAULT_HOST:
-            lines.append(f"Host: 127.0.0.1:{receiver.port}")
-        elif host is not None:
-            lines.append(f"Host: {host}")
-        lines += [f"{name}: {value}" for name, value in headers]
-        lines.append("Connection: close")
-        raw = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
-    with socket.create_connection(("127.0.0.1", receiver.port), timeout=10) as sock:
-        sender = threading.Thread(target=_send_quietly, args=(sock, raw), daemon=True)
-        sender.start()
-        response = http.client.HTTPResponse(sock, method=method)
-        try:
-            response.begin()
-            text = response.read().decode("utf-8")
-        finally:
-            response.close()
-        sender.join(10)
-        return Answer(response.status, response.headers, text)
-
-
-def _send_quietly(sock: socket.socket, data: bytes) -> None:
-    with contextlib.suppress(OSError):
-        sock.sendall(data)
-
-
-def assert_hardened(answer: Answer) -> None:
-    headers = answer.headers
-    assert headers["Content-Type"] == "text/html; charset=utf-8"
-    assert headers["Cache-Control"] == "no-store"
-    assert headers["X-Content-Type-Options"] == "nosniff"
-    assert headers["Referrer-Policy"] == "no-referrer"
-    csp = headers["Content-Security-Policy"]
-    assert csp.startswith("default-src 'none'")
-    assert "unsafe" not in csp and "script-src" not in csp
-
-
-def assert_no_active_content(body: str) -> None:
-    lowered = body.lower()
-    for needle in ("<script", "<img", "<link", "<iframe", "src=", "href=", "http://", "https://"):
-        assert needle not in lowered
-
-
-def holds_secret(receiver: LoopbackReceiver, secret: str) -> bool:
-    held = [*vars(receiver).values(), *vars(vars(receiver)["_start"]).values()]
-    for value in held:
-        if isinstance(value, str) and secret in value:
-            return True
-        if isinstance(value, AuthorizationResponse) and secret in (value.code, value.state):
-            return True
-    return False
-
-
-def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family) as probe:
-        try:
-            probe.bind((host, port))
-        except OSError:
-            return False
-        return True
-
-
-def ipv6_loopback() -> bool:
-    if not socket.has_ipv6:
-        return False
-    with socket.socket(socket.AF_INET6) as probe:
-        try:
-            probe.bind(("::1", 0))
-        except OSError:
-            return False
-    return True
-
-
-def lan_address() -> str | None:
-    """A non-loopback IPv4 address of this machine, if it has one."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        try:
-            probe.connect(("192.0.2.1", 9))
-        except OSError:
-            return None
-        address = str(probe.getsockname()[0])
-    return None if address.startswith(("127.", "0.")) else address
+from tests.helpers.loopback import (
+    CODE,
+    EPHEMERAL,
+    STATE,
+    VALID,
+    Waiter,
+    assert_hardened,
+    assert_no_active_content,
+    finish_flow,
+    holds_secret,
+    lan_address,
+    send,
+)
+from tests.helpers.ports import ipv6_loopback, listening_port, port_is_free, probed_port
+from tests.helpers.realparts import require
 
 
 @pytest.fixture
@@ -220,17 +80,8 @@ def waiter(receiver: LoopbackReceiver) -> Iterator[Waiter]:
 @pytest.fixture
 def busy_port() -> Iterator[int]:
     """A port held by another listening socket for the whole test."""
-    with socket.socket() as holder:
-        holder.bind(("127.0.0.1", 0))
-        holder.listen()
-        yield int(holder.getsockname()[1])
-
-
-def finish_flow(receiver: LoopbackReceiver, waiter: Waiter) -> AuthorizationResponse:
-    """Send the valid callback and return what wait() produced."""
-    answer = send(receiver, VALID)
-    assert answer.status == 302
-    return waiter.result()
+    with listening_port() as port:
+        yield port
 
 
 # --- A1-A5: binding -------------------------------------------------------------------------
@@ -273,9 +124,7 @@ def test_a2_redirect_uri_is_an_ip_literal_with_the_bound_port(receiver: Loopback
 
 
 def test_a2_fixed_port_redirect_uri_is_byte_identical() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = probed_port()
     uri = f"http://127.0.0.1:{port}/oauth/kit/callback"
     with LoopbackReceiver([uri], STATE) as rec:
         assert rec.redirect_uri == uri
@@ -299,10 +148,7 @@ def test_a3_busy_fixed_port_is_a_clear_error(busy_port: int) -> None:
 
 
 def test_a3_all_busy_names_the_first_port(busy_port: int) -> None:
-    with socket.socket() as other:
-        other.bind(("127.0.0.1", 0))
-        other.listen()
-        second = other.getsockname()[1]
+    with listening_port() as second:
         uris = [f"http://127.0.0.1:{p}/callback" for p in (busy_port, second)]
         with pytest.raises(PortInUseError) as caught:
             LoopbackReceiver(uris, STATE)
@@ -334,8 +180,8 @@ def test_a4_no_second_receiver_on_a_live_port(receiver: LoopbackReceiver) -> Non
             intruder.bind(("127.0.0.1", receiver.port))
 
 
-@pytest.mark.skipif(not ipv6_loopback(), reason="no IPv6 loopback on this machine")
 def test_a5_ipv6_loopback_when_configured(busy_port: int) -> None:
+    require(ipv6_loopback(), "an IPv6 loopback address (::1)")
     uris = [f"http://127.0.0.1:{busy_port}/callback", "http://[::1]:0/callback"]
     with LoopbackReceiver(uris, STATE) as rec:
         assert rec.server_address == ("::1", rec.port)

@@ -44,6 +44,7 @@ from kit_desktop.sandbox import SandboxServer
 from kit_desktop.sandbox.faults import Fault, FaultKind
 from tests.helpers import flow
 from tests.helpers.flow import REDIRECT_URI
+from tests.helpers.ports import refused_port
 
 CLIENT_ID = "test-client-0123456789"
 TOKEN_PATH = "/v4/oauth/token"
@@ -700,9 +701,7 @@ def test_c34_oversized_body_is_not_read(capture: CaptureServer) -> None:
 
 
 def test_c35_connection_refused() -> None:
-    with socket.socket() as closed:
-        closed.bind(("127.0.0.1", 0))  # bound but not listening: connections are refused
-        port = closed.getsockname()[1]
+    with refused_port() as port:
         base = f"http://127.0.0.1:{port}"
         client = OAuthClient(Settings().with_sandbox(base), timeouts=FAST)
         with pytest.raises(NetworkError) as caught:

@@ -312,7 +312,7 @@ def test_addresses_nobody_holds_are_unidentified() -> None:
         assert judge_peer(local, ("127.0.0.1", 70000)) is unidentified  # not a port
 
 
-@pytest.mark.skipif(LINUX, reason="other platforms only")
+@pytest.mark.skipif(LINUX, reason="other platforms only: Linux identifies peers via /proc")
 def test_other_platforms_say_unknown() -> None:
     with _listener("127.0.0.1") as server, _connection(server, "127.0.0.1") as (_, accepted):
         assert judge_peer(accepted.getsockname(), accepted.getpeername()) is PeerVerdict.UNKNOWN

@@ -20,7 +20,7 @@ from kit_desktop.auth.loopback import START_PATH, LoopbackReceiver
 from kit_desktop.auth.loopback_http import HttpRequest
 from kit_desktop.auth.request_checks import PeerVerdict, not_a_visit, peer_verdict
 from kit_desktop.errors import LinkReusedError
-from tests.unit.test_loopback import Waiter, send
+from tests.helpers.loopback import Waiter, send
 
 STATE = "state-for-the-start-link-tests"
 KIT = "http://127.0.0.1:9/v4/oauth/authorize?client_id=x&state=" + STATE

@@ -511,6 +511,7 @@ def test_c42_clock_jumps_back_and_a_401_still_refreshes(world: World) -> None:
 # --- storage trouble ---------------------------------------------------------------------------
 
 
+@pytest.mark.expected_log(r"^tokens kept in memory only: ", logger="kit_desktop.auth.tokens")
 def test_storage_error_on_save_keeps_new_tokens_in_memory(world: World) -> None:
     problem = StorageLockedError(detail="test: locked")
     world.store.save_error = problem
@@ -524,6 +525,7 @@ def test_storage_error_on_save_keeps_new_tokens_in_memory(world: World) -> None:
     assert world.manager.refresh_count == 1
 
 
+@pytest.mark.expected_log(r"^tokens kept in memory only: ", logger="kit_desktop.auth.tokens")
 def test_storage_error_on_adopt_keeps_tokens_in_memory(world: World) -> None:
     world.store.save_error = StorageError(detail="test: no keyring")
     other = connect(world.server, world.oauth)
@@ -568,6 +570,7 @@ def test_forget_clears_memory_and_store(world: World) -> None:
     assert world.store.inner.load() is None
 
 
+@pytest.mark.expected_log(r"^could not delete stored tokens: ", logger="kit_desktop.auth.tokens")
 def test_forget_with_a_failing_store_still_forgets_in_memory(world: World) -> None:
     world.store.delete_error = StorageLockedError(detail="test: locked")
     world.manager.forget()
