@@ -1,4 +1,8 @@
-"""Headless commands on the same core: connect, status, refresh, request, disconnect."""
+"""Headless commands on the same core: connect, status, refresh, request, disconnect.
+
+Only what a command needs is imported, and for ``connect`` the HTTP and keyring libraries
+load while the browser is away: the browser opens before they are imported.
+"""
 
 from __future__ import annotations
 
@@ -10,21 +14,19 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import TextIO
+from functools import cached_property
+from typing import TYPE_CHECKING, TextIO
 
-from kit_desktop.api.pipeline import check_request, compose_request, parse_json_body, query_pair
+from kit_desktop.auth.attempt import PracticeKit, begin_attempt
 from kit_desktop.auth.browser import BrowserOpener, open_system_browser
-from kit_desktop.auth.loopback import LoopbackReceiver
+from kit_desktop.auth.loopback import AuthorizationResponse, LoopbackReceiver
 from kit_desktop.cli_args import add_commands
 from kit_desktop.config import Settings
-from kit_desktop.connection import Connection
-from kit_desktop.errors import (
-    KitError,
-    ReconnectNeededError,
-)
-from kit_desktop.sandbox import SandboxServer
-from kit_desktop.sandbox.practice import start_practice
-from kit_desktop.services import Services, build_services
+from kit_desktop.errors import KitError, ReconnectNeededError
+
+if TYPE_CHECKING:
+    from kit_desktop.connection import Connection
+    from kit_desktop.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +37,7 @@ class Cli:
     Args:
         settings: The configured Kit app (with a client ID).
         services: The core services (built from ``settings`` by default).
-        sandbox: The in-process practice sandbox (its saved grants are restored into it).
+        sandbox: Practice mode's in-process Kit (its saved grants are restored into it).
         opener: Opens the browser (tests pass their own).
         out: Where results go.
         err: Where progress and problems go.
@@ -46,16 +48,32 @@ class Cli:
         settings: Settings,
         *,
         services: Services | None = None,
-        sandbox: SandboxServer | None = None,
+        sandbox: PracticeKit | None = None,
         opener: BrowserOpener = open_system_browser,
         out: TextIO | None = None,
         err: TextIO | None = None,
     ) -> None:
-        self.services = services or build_services(settings)
-        self.connection = Connection(self.services, sandbox)
+        self.settings = settings
+        self.practice = sandbox
+        if services is not None:
+            self.services = services
         self.opener = opener
         self.out = out or sys.stdout
         self.err = err or sys.stderr
+
+    @cached_property
+    def services(self) -> Services:
+        """The core services (HTTP and keyring libraries load on first use)."""
+        from kit_desktop.services import build_services
+
+        return build_services(self.settings)
+
+    @cached_property
+    def connection(self) -> Connection:
+        """The connection steps on :attr:`services`."""
+        from kit_desktop.connection import Connection
+
+        return Connection(self.services, self.practice)
 
     def run(self, args: argparse.Namespace) -> int:
         """Run ``args.command``; a KitError becomes one plain line on ``err``."""
@@ -67,7 +85,8 @@ class Cli:
             "disconnect": self.disconnect,
         }
         try:
-            self.connection.share_with_practice()
+            if self.practice is not None:  # before anything asks the practice Kit
+                self.connection.share_with_practice()
             return handlers[args.command](args)
         except KitError as exc:
             log.info("%s failed: %s", args.command, exc.detail or type(exc).__name__, exc_info=True)
@@ -79,7 +98,7 @@ class Cli:
 
     def connect(self, args: argparse.Namespace) -> int:
         """Run the whole browser flow and keep the tokens."""
-        receiver, attempt = self.connection.begin_attempt()
+        receiver, attempt = begin_attempt(self.settings, self.practice)
         with receiver:
             print(attempt.url, file=self.out, flush=True)
             if args.no_browser:
@@ -87,7 +106,7 @@ class Cli:
             elif not self._open(receiver):
                 self._say("Your browser could not be opened. Open the link above yourself.")
             self._say("Waiting for you to click Allow in your browser...")
-            response = receiver.wait()
+            response = self._wait_while_preparing(receiver)
             with _serving_done_page(receiver):
                 try:
                     kept = self.connection.keep(self.connection.exchange(response.code, attempt))
@@ -102,6 +121,34 @@ class Cli:
             self._say(f"Kit could not say who is connected just now. {kept.problem.user_message}")
         self._storage_note()
         return 0
+
+    def _wait_while_preparing(self, receiver: LoopbackReceiver) -> AuthorizationResponse:
+        """Wait for Kit's answer; meanwhile load the connection and find the keyring.
+
+        The receiver answers the browser on its own thread, so the HTTP and keyring
+        libraries load while the browser walks to Kit and back, not before it opens.
+        """
+        outcome: list[AuthorizationResponse | BaseException] = []
+
+        def wait() -> None:
+            try:
+                outcome.append(receiver.wait())
+            except BaseException as exc:  # handed to the main thread below
+                outcome.append(exc)
+
+        waiter = threading.Thread(target=wait, name="kit-callback", daemon=True)
+        waiter.start()
+        try:
+            self.services.store.location  # noqa: B018 - finds the keyring now, not after Allow
+            while waiter.is_alive():
+                waiter.join(0.2)  # in steps, so Ctrl+C is noticed
+        except BaseException:
+            receiver.cancel()
+            waiter.join(5)
+            raise
+        if isinstance(outcome[0], BaseException):
+            raise outcome[0]
+        return outcome[0]
 
     def _open(self, receiver: LoopbackReceiver) -> bool:
         """Open the browser on the receiver's start link, never on the URL itself (case 70)."""
@@ -159,6 +206,13 @@ class Cli:
         The request goes through the API panel's checks (:mod:`kit_desktop.api.pipeline`)
         before anything is sent. Unlike the panel, ``--data`` is sent whatever the method.
         """
+        from kit_desktop.api.pipeline import (
+            check_request,
+            compose_request,
+            parse_json_body,
+            query_pair,
+        )
+
         query = [query_pair(item, what="The --query value") for item in args.query]
         composed = compose_request(args.method, args.path, query)
         check_request(composed, self.services.api.origin)
@@ -231,6 +285,8 @@ def _local(stamp: float | None) -> str:
 def run_cli(args: argparse.Namespace, settings: Settings) -> int:
     """Run a CLI command with ``settings`` (starting an in-process sandbox when asked)."""
     if getattr(args, "sandbox", False) or settings.practice_mode:
+        from kit_desktop.sandbox.practice import start_practice  # practice only: not for Kit
+
         sandbox, practice = start_practice(settings)
         try:
             return Cli(practice, sandbox=sandbox).run(args)

@@ -7,18 +7,15 @@ import hmac
 import logging
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 from kit_desktop.api.account import Account, fetch_account
+from kit_desktop.auth.attempt import AuthorizationAttempt, PracticeKit, begin_attempt
 from kit_desktop.auth.loopback import DEFAULT_TIMEOUT, LoopbackReceiver
-from kit_desktop.auth.oauth import AuthorizationAttempt
-from kit_desktop.auth.pkce import new_state
 from kit_desktop.auth.tokenset import TokenSet
 from kit_desktop.errors import (
     KitError,
     NotConnectedError,
     ReconnectNeededError,
-    RelayPageMissingError,
 )
 from kit_desktop.services import Services
 from kit_desktop.status import StorageInfo
@@ -39,19 +36,6 @@ class Snapshot:
     storage: StorageInfo
     problem: KitError | None = None
     replaced: tuple[TokenSet, ...] = ()
-
-
-class PracticeKit(Protocol):
-    """What a connection needs from practice mode's in-process Kit (the sandbox's server).
-
-    The connection never imports the sandbox: a real-Kit command loads no practice code.
-    """
-
-    def recognise(self, tokens: TokenSet) -> None:
-        """Accept tokens a previous run saved (practice grants survive a restart)."""
-
-    def note_app_port(self, port: int) -> None:
-        """Tell the practice relay page where the app listens, as a publisher's build bakes it."""
 
 
 class Connection:
@@ -94,42 +78,13 @@ class Connection:
     def begin_attempt(
         self, *, timeout: float = DEFAULT_TIMEOUT, back_to: str | None = None
     ) -> tuple[LoopbackReceiver, AuthorizationAttempt]:
-        """Bind the loopback receiver and make a new attempt (verifier, challenge, state).
+        """Bind the loopback receiver and make a new attempt: :func:`auth.attempt.begin_attempt`.
 
-        In relay mode Kit is sent the relay page as the redirect URI, and the state carries
-        the receiver's port (``<port>.<random>``) so the page knows where to forward.
-        Open the browser on ``receiver.start_url``, never on ``attempt.url``: a browser's
-        command line is readable by every account on the computer (catalogue 70).
-
-        Args:
-            timeout: Seconds the receiver waits for Kit's answer.
-            back_to: Kit's app page to return to afterwards (an App Store install).
-
-        Raises:
-            KitError: No redirect URI could be bound (``PortInUseError``, ``LoopbackError``).
+        Open the browser on ``receiver.start_url``, never on ``attempt.url`` (catalogue 70).
         """
-        settings = self.services.settings
-        if settings.relay_missing:
-            raise RelayPageMissingError(detail=settings.route_summary)
-        relay = settings.relay_url if settings.uses_relay else None
-        receiver = LoopbackReceiver(
-            settings.redirect_uris,
-            new_state(),
-            timeout=timeout,
-            back_to=back_to,
-            port_in_state=relay is not None,
-            expected_issuer=settings.issuer,
+        return begin_attempt(
+            self.services.settings, self.practice, timeout=timeout, back_to=back_to
         )
-        try:
-            redirect_uri = relay or receiver.redirect_uri
-            attempt = self.services.oauth.new_attempt(redirect_uri, receiver.state)
-            receiver.set_authorization_url(attempt.url)
-        except BaseException:
-            receiver.close()
-            raise
-        if self.practice is not None:  # the practice relay page learns the port, as if baked
-            self.practice.note_app_port(receiver.port)
-        return receiver, attempt
 
     def exchange(self, code: str, attempt: AuthorizationAttempt) -> TokenSet:
         """Trade the code for tokens (nothing is stored yet)."""

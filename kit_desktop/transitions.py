@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from kit_desktop import words
 from kit_desktop.api.account import Account
-from kit_desktop.auth.oauth import AuthorizationAttempt
+from kit_desktop.auth.attempt import AuthorizationAttempt
 from kit_desktop.auth.pkce import METHOD
 from kit_desktop.auth.tokenset import TokenSet
 from kit_desktop.errors import KitError

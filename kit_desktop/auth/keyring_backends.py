@@ -10,6 +10,9 @@ prompt nobody answers.
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -18,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+import keyring
+import keyring.core
 from keyring import errors as keyring_errors
 from keyring.backend import KeyringBackend
 from keyring.backends.chainer import ChainerBackend
@@ -109,6 +114,46 @@ class ResolvedBackend:
                 detail=f"save: {size} bytes as UTF-16, the limit is "
                 f"{WINDOWS_MAX_BLOB_BYTES}; nothing was written"
             )
+
+
+def default_backend() -> KeyringBackend:
+    """The back-end keyring would choose, found without its slow search where that is safe.
+
+    ``keyring.get_keyring()`` imports every back-end it knows and asks each whether it
+    works: on Linux that costs 60-90 ms, most of it the macOS back-end (which looks for
+    its libraries three times) and the installed-packages scan, every time a command runs.
+    On Linux and the BSDs, when nothing chose a back-end (no ``set_keyring``, no
+    ``PYTHON_KEYRING_BACKEND``, no ``keyringrc.cfg``) and neither of keyring's other
+    Linux back-ends can load (KWallet needs ``dbus``, libsecret needs ``gi``), keyring's
+    choice is the Secret Service whenever it is available: that is built directly. In
+    every other case (or should keyring's internals move) keyring searches as usual.
+    Decision: docs/decisions/0020.
+    """
+    chosen = getattr(keyring.core, "_keyring_backend", True)  # set_keyring, an earlier search
+    if chosen is not None or not _secret_service_is_the_only_choice():
+        return keyring.get_keyring()
+    from keyring.backends import SecretService
+
+    candidate = SecretService.Keyring()  # type: ignore[no-untyped-call]
+    try:
+        viable = candidate.priority > 0
+    except Exception:  # keyring's own search would skip it the same way
+        viable = False
+    if not viable:
+        return keyring.get_keyring()
+    keyring.set_keyring(candidate)  # later calls in this process agree with this one
+    return candidate
+
+
+def _secret_service_is_the_only_choice() -> bool:
+    if not sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
+        return False
+    if os.environ.get("PYTHON_KEYRING_BACKEND"):
+        return False
+    config_path = getattr(keyring.core, "_config_path", None)  # keyring's own, if it moved:
+    if config_path is None or config_path().exists():  # search as keyring does
+        return False
+    return not any(importlib.util.find_spec(name) is not None for name in ("dbus", "gi"))
 
 
 def inspect_backend(backend: KeyringBackend) -> ResolvedBackend:

@@ -5,12 +5,10 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from urllib.parse import urlencode, urlsplit
 
 import requests
 
-from kit_desktop.auth import pkce
+from kit_desktop.auth.attempt import AuthorizationAttempt, new_attempt
 from kit_desktop.auth.tokenset import TokenSet
 from kit_desktop.config import Settings, check_endpoint_url
 from kit_desktop.errors import (
@@ -35,17 +33,6 @@ _CONFIG_MESSAGES = {
     "invalid_request": "Kit said the app's request was incomplete or wrong. "
     "Please try again; if it keeps happening, tell the app's publisher.",
 }
-
-
-@dataclass(frozen=True)
-class AuthorizationAttempt:
-    """One connection attempt's PKCE values and authorization URL (new for every attempt)."""
-
-    url: str = field(repr=False)  # carries the state
-    redirect_uri: str
-    state: str = field(repr=False)
-    verifier: str = field(repr=False)
-    challenge: str
 
 
 class OAuthClient:
@@ -78,23 +65,7 @@ class OAuthClient:
 
     def new_attempt(self, redirect_uri: str, state: str | None = None) -> AuthorizationAttempt:
         """Generate a verifier, challenge and state and build the authorization URL."""
-        verifier = pkce.new_verifier()
-        challenge = pkce.code_challenge(verifier)
-        state = state or pkce.new_state()
-        params = {
-            "client_id": self.client_id,
-            "response_type": "code",
-            "redirect_uri": redirect_uri,
-            "code_challenge": challenge,
-            "code_challenge_method": pkce.METHOD,
-            "scope": self.settings.scope,
-            "state": state,
-        }
-        if self.settings.tenant_name:
-            params["tenant_name"] = self.settings.tenant_name
-        joiner = "&" if urlsplit(self.settings.authorize_url).query else "?"
-        url = f"{self.settings.authorize_url}{joiner}{urlencode(params)}"
-        return AuthorizationAttempt(url, redirect_uri, state, verifier, challenge)
+        return new_attempt(self.settings, redirect_uri, state)
 
     def exchange(self, code: str, verifier: str, redirect_uri: str) -> TokenSet:
         """Trade an authorization code for tokens (never retried: codes are single-use).

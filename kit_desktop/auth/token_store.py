@@ -18,7 +18,6 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
-import keyring
 from keyring import errors as keyring_errors
 from keyring.backend import KeyringBackend
 
@@ -32,6 +31,7 @@ from kit_desktop.auth.keyring_backends import (
     StorageTimeoutError,
     TimedRunner,
     backend_name,
+    default_backend,
     inspect_backend,
     secret_texts,
     translate_error,
@@ -177,8 +177,8 @@ class KeyringTokenStore:
 
     Args:
         profile: The keyring username, usually from :func:`profile_key`.
-        backend: The keyring backend; by default ``keyring.get_keyring()``, looked up on the
-            first call (inside the time limit).
+        backend: The keyring backend; by default keyring's choice (``default_backend()``),
+            looked up on the first call (inside the time limit).
         call_timeout: Seconds each operation may take.
     """
 
@@ -287,7 +287,7 @@ class KeyringTokenStore:
 
     def _resolve(self) -> ResolvedBackend:
         if self._resolved is None:
-            backend = self._backend if self._backend is not None else keyring.get_keyring()
+            backend = self._backend if self._backend is not None else default_backend()
             self._resolved = inspect_backend(backend)
             _log.info(
                 "Token storage for %s: %s (%s)",

@@ -102,7 +102,9 @@ class TokenManager:
                 self.adopt(tokens)
             else:
                 with self.process_lock.held():
-                    replaced = [self._read_store(), self.tokens]  # the latest first
+                    latest = self._read_store()
+                    # What this process held; never loaded (a fresh command): the latest.
+                    replaced = [latest, self._tokens if self._loaded else latest]
                     self.adopt(tokens)
         unique: dict[str, TokenSet] = {}
         for old in replaced:

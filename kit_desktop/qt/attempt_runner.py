@@ -7,8 +7,8 @@ import logging
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from kit_desktop.auth.attempt import AuthorizationAttempt
 from kit_desktop.auth.browser import BrowserOpener
-from kit_desktop.auth.oauth import AuthorizationAttempt
 from kit_desktop.connection import Connection
 from kit_desktop.qt.loopback_thread import LoopbackThread
 from kit_desktop.qt.workers import Workers

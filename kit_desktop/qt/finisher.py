@@ -7,7 +7,7 @@ import logging
 
 from PySide6.QtCore import QObject, Signal
 
-from kit_desktop.auth.oauth import AuthorizationAttempt
+from kit_desktop.auth.attempt import AuthorizationAttempt
 from kit_desktop.auth.tokenset import TokenSet
 from kit_desktop.connection import Connection, Snapshot
 from kit_desktop.errors import KitError

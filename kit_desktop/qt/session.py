@@ -19,12 +19,12 @@ from PySide6.QtCore import QObject, QSettings, Signal, Slot
 
 from kit_desktop import transitions as step
 from kit_desktop import words
+from kit_desktop.auth.attempt import AuthorizationAttempt, PracticeKit
 from kit_desktop.auth.browser import BrowserOpener, open_system_browser
 from kit_desktop.auth.install_entry import ASKING_CREATOR, InstallAnswer, InstallRefused
 from kit_desktop.auth.loopback import AuthorizationResponse
-from kit_desktop.auth.oauth import AuthorizationAttempt
 from kit_desktop.auth.paste import code_from_paste
-from kit_desktop.connection import Connection, PracticeKit, Snapshot
+from kit_desktop.connection import Connection, Snapshot
 from kit_desktop.errors import (
     AuthorizationError,
     ConsentDeniedError,

@@ -6,12 +6,14 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
 from kit_desktop.auth.oauth import OAuthClient
+from kit_desktop.auth.refresh_lock import ProcessLock
 from kit_desktop.auth.token_store import MemoryTokenStore
 from kit_desktop.auth.tokens import TokenManager
 from kit_desktop.auth.tokenset import TokenSet
@@ -576,3 +578,20 @@ def test_forget_with_a_failing_store_still_forgets_in_memory(world: World) -> No
     world.manager.forget()
     assert tokens_of(world.manager) is None
     assert world.manager.warning is world.store.delete_error
+
+
+def test_a_fresh_process_keeping_new_tokens_reads_the_store_once(
+    world: World, tmp_path: Path
+) -> None:
+    """A command that never loaded tokens reads the saved ones once, under the lock."""
+    new = connect(world.server, world.oauth)
+    store = RecordingStore(inner=world.store.inner)
+    manager = TokenManager(
+        world.client, store, clock=world.clock, process_lock=ProcessLock(tmp_path / "lock")
+    )
+
+    replaced = manager.replace(new)
+
+    assert [event for event, _ in store.events] == ["load", "save"]
+    assert [tokens.access_token for tokens in replaced] == [world.first.access_token]
+    assert tokens_of(manager) == new and store.stored() == new

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import secrets
+import subprocess
+import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -11,10 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import keyring
+import keyring.core
 import pytest
 from keyring.backend import KeyringBackend
 from keyring.backends import SecretService
 
+from kit_desktop.auth.keyring_backends import default_backend
 from kit_desktop.auth.token_store import (
     SERVICE_NAME,
     KeyringTokenStore,
@@ -124,3 +128,62 @@ def test_real_secret_service_corrupt_entry_is_left_alone(
     assert secret_service.get_password(SERVICE_NAME, profile) == "not json"
     store.save({"fresh": "tokens"})
     assert store.load() == {"fresh": "tokens"}
+
+
+@pytest.fixture
+def fresh_choice(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """Keyring as in a new process: nothing chosen yet, no variable, an empty config folder."""
+    monkeypatch.setattr(keyring.core, "_keyring_backend", None)
+    monkeypatch.delenv("PYTHON_KEYRING_BACKEND", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    return tmp_path / "python_keyring" / "keyringrc.cfg"
+
+
+def test_the_quick_choice_is_keyrings_own_choice(
+    secret_service: KeyringBackend, fresh_choice: Path
+) -> None:
+    quick = default_backend()
+    assert isinstance(quick, SecretService.Keyring)
+    assert keyring.get_keyring() is quick, "later calls in this process agree"
+    keyring.core._keyring_backend = None
+    assert type(keyring.core._detect_backend()) is type(quick)  # keyring's full search
+
+
+def test_a_configured_backend_wins_over_the_quick_choice(
+    secret_service: KeyringBackend, fresh_choice: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    assert type(default_backend()).__module__ == "keyring.backends.null"
+    monkeypatch.delenv("PYTHON_KEYRING_BACKEND")
+    keyring.core._keyring_backend = None
+    fresh_choice.parent.mkdir(parents=True)
+    fresh_choice.write_text("[backend]\ndefault-keyring=keyring.backends.fail.Keyring\n")
+    assert type(default_backend()).__module__ == "keyring.backends.fail"
+    chosen = SecretService.Keyring()  # type: ignore[no-untyped-call]
+    keyring.set_keyring(chosen)
+    assert default_backend() is chosen
+
+
+def test_the_quick_choice_skips_keyrings_search(
+    secret_service: KeyringBackend, tmp_path: Path
+) -> None:
+    """In a new process: the Secret Service, and none of the back-ends Linux cannot use."""
+    code = (
+        "import sys\n"
+        "from kit_desktop.auth.keyring_backends import default_backend\n"
+        "print(type(default_backend()).__module__)\n"
+        "print(sorted(m for m in sys.modules if m.startswith('keyring.backends.')))\n"
+    )
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path)}
+    env.pop("PYTHON_KEYRING_BACKEND", None)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=True,
+    )
+    chosen, loaded = done.stdout.splitlines()
+    assert chosen == "keyring.backends.SecretService"
+    assert "macOS" not in loaded and "Windows" not in loaded and "kwallet" not in loaded
