@@ -117,7 +117,10 @@ class GuiApp(QObject):
         session.attention_requested.connect(window.bring_to_front)
         session.notice.connect(window.show_notice)
         self.api = ApiRequests(services.api, parent=self)
-        wire_api(window.api_panel, self.api)
+        api = self.api
+        window.api_panel_built.connect(lambda panel: wire_api(panel, api))
+        if window.api_panel_ready:  # shown (or asked for) before the controller existed
+            wire_api(window.api_panel, api)
         self.api.reconnect_needed.connect(session.report_reconnect_needed)
         window.paste_submitted.connect(session.paste_response)
         window.install_answered.connect(session.answer_install)

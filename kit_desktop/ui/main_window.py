@@ -57,6 +57,8 @@ class MainWindow(QMainWindow):
         paste_submitted(str): Kit's code or redirected address, pasted while waiting.
         install_answered(bool): The answer to an install question: True to go on.
         closing(): The window is about to close.
+        api_panel_built(object): The API requests page (an ``ApiPanel``) was just built,
+            the first time it was shown or asked for; wire it to its controller then.
     """
 
     connect_requested = Signal()
@@ -71,6 +73,7 @@ class MainWindow(QMainWindow):
     paste_submitted = Signal(str)
     install_answered = Signal(bool)
     closing = Signal()
+    api_panel_built = Signal(object)
 
     def __init__(
         self,
@@ -147,8 +150,13 @@ class MainWindow(QMainWindow):
 
     @property
     def api_panel(self) -> ApiPanel:
-        """The API requests page."""
+        """The API requests page (built now if it was not yet: see :attr:`api_panel_built`)."""
         return self.content.api
+
+    @property
+    def api_panel_ready(self) -> bool:
+        """Whether the API requests page has been built."""
+        return self.content.api_built
 
     @property
     def tabs(self) -> QTabWidget:

@@ -1,7 +1,8 @@
 """Everything inside the main window: sections, tabs, menus, shortcuts and their wiring.
 
 Built by :meth:`MainWindow.build`, right after the window's first paint, so the window
-appears as fast as a bare one; this module imports every section's widgets.
+appears as fast as a bare one. The API requests page is built the first time it is shown
+(or asked for): most creators never open it, and it holds about 5 MiB of widgets.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from PySide6.QtCore import QObject, QSettings, Slot
 from PySide6.QtWidgets import QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
 
 from kit_desktop.state import AttemptView, Phase, SessionView
-from kit_desktop.ui.api_panel import ApiPanel
 from kit_desktop.ui.api_tabs import page_tabs
 from kit_desktop.ui.connection_card import ConnectionCard
 from kit_desktop.ui.dialogs import confirm_disconnect, show_about
@@ -34,6 +34,7 @@ from kit_desktop.ui.theme import STYLE_SHEET
 from kit_desktop.ui.token_panel import TokenPanel
 
 if TYPE_CHECKING:
+    from kit_desktop.ui.api_panel import ApiPanel
     from kit_desktop.ui.main_window import MainWindow
 
 DETAILS_KEY = "window/details_expanded"
@@ -63,7 +64,8 @@ class WindowContent(QObject):
         self.card = ConnectionCard(clock, window)
         self.tokens = TokenPanel(clock, window)
         self.details = PkcePanel(window)
-        self.api = ApiPanel(window)
+        self._api: ApiPanel | None = None
+        self._api_page = QWidget(window)  # the API page's place until it is first shown
         self._build_layout()
         self._menus = WindowMenus(window)
         self._connect_signals()
@@ -82,7 +84,8 @@ class WindowContent(QObject):
         self.card.show_view(view)
         self.tokens.show_view(view)
         self.details.set_attempt_running(view.phase.attempt_running)
-        self.api.show_connected(view.phase.has_tokens, self._api_reason(view.phase))
+        if self._api is not None:
+            self._api.show_connected(view.phase.has_tokens, self._api_reason(view.phase))
         self._sync_actions()
 
     def show_attempt(self, attempt: AttemptView | None) -> None:
@@ -118,7 +121,8 @@ class WindowContent(QObject):
         scroll.setAccessibleName(self.tr("Kit connection"))
         self.tabs = page_tabs(self.tr("Pages"), window)
         self.tabs.addTab(scroll, self.tr("Connection"))
-        self.tabs.addTab(self.api, self.tr("API requests"))
+        self.tabs.addTab(self._api_page, self.tr("API requests"))
+        self.tabs.currentChanged.connect(self._on_tabs_current_changed)
         window.setCentralWidget(self.tabs)
 
     def _connect_signals(self) -> None:
@@ -143,7 +147,39 @@ class WindowContent(QObject):
         self._menus.diagnostics.triggered.connect(self.window.diagnostics_requested)
         self._menus.about.triggered.connect(self._on_about_triggered)
         self._menus.quit.triggered.connect(self.window.close)
-        self.api.notice.connect(self.window.show_notice)
+
+    @property
+    def api_built(self) -> bool:
+        """Whether the API requests page has been built yet."""
+        return self._api is not None
+
+    @property
+    def api(self) -> ApiPanel:
+        """The API requests page, built now if it was not yet."""
+        if self._api is None:
+            from kit_desktop.ui.api_panel import ApiPanel
+
+            panel = ApiPanel(self.window)
+            tabs, index = self.tabs, self.tabs.indexOf(self._api_page)
+            showing = tabs.currentIndex() == index
+            blocked = tabs.blockSignals(True)  # the same page, in its place: no tab change
+            tabs.insertTab(index, panel, tabs.tabText(index))
+            tabs.removeTab(index + 1)
+            if showing:
+                tabs.setCurrentIndex(index)
+            tabs.blockSignals(blocked)
+            self._api_page.deleteLater()
+            panel.notice.connect(self.window.show_notice)
+            phase = self._view.phase
+            panel.show_connected(phase.has_tokens, self._api_reason(phase))
+            self._api = panel
+            self.window.api_panel_built.emit(panel)
+        return self._api
+
+    @Slot(int)
+    def _on_tabs_current_changed(self, index: int) -> None:
+        if self._api is None and self.tabs.widget(index) is self._api_page:
+            self.api  # noqa: B018 - built on first sight
 
     def _chain_focus(self) -> None:
         chain = [

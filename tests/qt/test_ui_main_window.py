@@ -258,3 +258,22 @@ def test_follows_a_palette_switch(qtbot: QtBot, window: MainWindow) -> None:
     finally:
         app.setPalette(before)
     qtbot.waitUntil(lambda: card_colour() == before.color(QPalette.ColorRole.Base), timeout=2000)
+
+
+def test_the_api_page_is_built_when_first_shown_and_knows_the_connection(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    window.show_view(view(Phase.CONNECTED, tokens=TOKENS))
+    assert not window.api_panel_ready, "most creators never open it: nothing built yet"
+    built: list[object] = []
+    window.api_panel_built.connect(built.append)
+
+    window.tabs.setCurrentIndex(1)
+
+    assert window.api_panel_ready and built == [window.api_panel]
+    assert window.tabs.currentWidget() is window.api_panel
+    assert window.tabs.tabText(1) == "API requests" and window.tabs.count() == 2
+    assert window.api_panel._connected, "the view shown before it existed reached it"
+    window.tabs.setCurrentIndex(0)
+    window.tabs.setCurrentIndex(1)
+    assert built == [window.api_panel], "built once"
