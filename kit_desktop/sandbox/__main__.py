@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from kit_desktop.config import DEFAULT_REDIRECT_URIS, SANDBOX_CLIENT_ID
+from kit_desktop.sandbox.behaviours import KitBehaviours
 from kit_desktop.sandbox.relay_host import RELAY_PATH
 
 
@@ -68,7 +69,70 @@ def _parser() -> argparse.ArgumentParser:
         "(/apps/<id>?success=true, the default) or the bare App Store (/apps); Kit's docs "
         "show both",
     )
+    _add_behaviours(parser)
     return parser
+
+
+def _add_behaviours(parser: argparse.ArgumentParser) -> None:
+    kit = parser.add_argument_group(
+        "Kit's own behaviours",
+        "Make the sandbox behave as real Kit does in cases its kinder defaults never show.",
+    )
+    kit.add_argument(
+        "--account-lost-access",
+        action="store_true",
+        help="answer every API request 401 saying the account no longer has access to apps "
+        "(trial ended, free plan, failed payment); tokens stay valid and refreshing works, "
+        "so reconnecting does not help",
+    )
+    kit.add_argument(
+        "--forbidden",
+        nargs="?",
+        const="/v4",
+        metavar="PATH_PREFIX",
+        help='answer API requests 403 with Kit\'s "You do not have sufficient permissions" '
+        "message: all of them, or only those under PATH_PREFIX (e.g. /v4/broadcasts)",
+    )
+    kit.add_argument(
+        "--force-429",
+        action="store_true",
+        help='answer every API request with Kit\'s 429 (plain text "Retry later", no '
+        "Retry-After header), without waiting for the rate limit",
+    )
+    kit.add_argument(
+        "--token-errors",
+        choices=("oauth", "kit"),
+        default="oauth",
+        help='the shape of token and revocation errors: oauth ({"error", '
+        '"error_description"}, the default) or kit ({"errors": [...]}), same statuses',
+    )
+    kit.add_argument(
+        "--refresh-token-lifetime",
+        type=int,
+        default=None,
+        metavar="SECONDS",
+        help="refresh tokens stop working this long after they were issued; a refresh then "
+        "answers 400 invalid_grant (default: they never expire)",
+    )
+    kit.add_argument(
+        "--json-revoke",
+        choices=("ignored", "honoured"),
+        default="ignored",
+        help="what a revocation sent as JSON does: ignored (as at Kit: 200 and nothing "
+        "revoked, the default) or honoured; form revocations always work",
+    )
+
+
+def _behaviours(args: argparse.Namespace) -> KitBehaviours:
+    return KitBehaviours(
+        account_lost_access=args.account_lost_access,
+        forbidden=args.forbidden is not None,
+        forbidden_prefix=args.forbidden or "/v4",
+        force_429=args.force_429,
+        token_error_shape=args.token_errors,
+        refresh_token_lifetime=args.refresh_token_lifetime,
+        json_revoke=args.json_revoke,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -80,11 +144,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.token_lifetime is not None and args.token_lifetime < 1:
         print("The token lifetime must be at least 1 second.", file=sys.stderr)
         return 2
+    if args.refresh_token_lifetime is not None and args.refresh_token_lifetime < 1:
+        print("The refresh token lifetime must be at least 1 second.", file=sys.stderr)
+        return 2
     from kit_desktop.sandbox.appstore import check_authorization_url
     from kit_desktop.sandbox.server import SandboxServer
 
     try:
         check_authorization_url(args.authorization_url)
+        behaviours = _behaviours(args)
         server = SandboxServer(
             port=args.port,
             client_id=args.client_id,
@@ -96,6 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             authorization_url=args.authorization_url,
             strict_https=args.strict_https,
             install_redirect="bare" if args.install_redirect == "bare" else "app_page",
+            behaviours=behaviours,
         )
     except ValueError as exc:
         print(exc, file=sys.stderr)
@@ -119,6 +188,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         file=sys.stderr,
         flush=True,
     )
+    if behaviours.active():
+        print("Kit behaviours: " + ", ".join(behaviours.active()), file=sys.stderr, flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -1,4 +1,9 @@
-"""The sandbox's Kit API v4 subset: bearer auth, rate limit, lists with cursors, tags."""
+"""The sandbox's Kit API v4 subset: bearer auth, rate limit, lists with cursors, writes.
+
+Lists come as Kit's documented examples show them: subscribers, tags, forms, broadcasts and
+email templates newest (highest id) first. Subscriber writes and the members of tags,
+forms and sequences are answered by :mod:`kit_desktop.sandbox.memberships`.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +11,19 @@ import collections
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
+from kit_desktop.sandbox.behaviours import KitBehaviours, rate_limited
 from kit_desktop.sandbox.data import Dataset, public_item
+from kit_desktop.sandbox.memberships import Memberships, subscriber_status
 from kit_desktop.sandbox.messages import BadRequest, Request, Response
 from kit_desktop.sandbox.oauth import OAuthServer
-from kit_desktop.sandbox.pagination import ParamError, SortKey, paginate
+from kit_desktop.sandbox.pagination import ParamError, SortKey, date_filter, list_answer
+from kit_desktop.sandbox.store import AccountStore
 
 RATE_LIMIT = 600
 RATE_WINDOW = 60.0
 
-SUBSCRIBER_STATES = ("active", "inactive", "bounced", "complained", "cancelled")
 SUBSCRIBER_SORTS = {
     "id": None,
     "created_at": "created_at",
@@ -27,6 +33,8 @@ SUBSCRIBER_SORTS = {
 FORM_STATUSES = ("active", "archived", "trashed")
 BROADCAST_STATUSES = ("draft", "scheduled", "sending", "completed", "aborted")
 SIMPLE_LISTS = ("tags", "sequences", "custom_fields", "email_templates")
+#: Lists Kit's documented examples show newest (highest id) first (REAL-KIT.md, "List order").
+NEWEST_FIRST = frozenset({"tags", "forms", "broadcasts", "email_templates"})
 
 
 def _errors(status: int, *messages: str) -> Response:
@@ -67,12 +75,14 @@ class KitApi:
         *,
         rate_limit: int = RATE_LIMIT,
         clock: Callable[[], float] = time.monotonic,
+        behaviours: KitBehaviours | None = None,
     ) -> None:
         self.oauth = oauth
+        self.behaviours = behaviours or KitBehaviours()
         self.data = dataset
         self.limiter = RateLimiter(rate_limit, RATE_WINDOW, clock)
-        self._tags = [dict(tag) for tag in dataset.tags]
-        self._tags_lock = threading.Lock()
+        self.store = AccountStore(dataset)
+        self.memberships = Memberships(self.store, (f["key"] for f in dataset.custom_fields))
 
     def handle(self, request: Request) -> Response:
         """Authenticate, rate-limit and route one API request."""
@@ -85,8 +95,11 @@ class KitApi:
             return _errors(401, "The access token expired")
         if check.status != "ok":
             return _errors(401, "The access token is invalid")
-        if not self.limiter.allow(token):
-            return Response(429, b"", {"Content-Type": "text/plain; charset=utf-8"})
+        refusal = self.behaviours.api_refusal(request.path)
+        if refusal is not None:
+            return refusal
+        if self.behaviours.force_429 or not self.limiter.allow(token):
+            return rate_limited()
         try:
             return self._route(request)
         except ParamError as exc:
@@ -100,6 +113,9 @@ class KitApi:
         params = request.params()
         if request.method == "POST" and parts == ["tags"]:
             return self._create_tag(request)
+        answer = self.memberships.route(request, parts, params)
+        if answer is not None:
+            return answer
         if request.method != "GET":
             return _errors(404, *NOT_FOUND)
         if parts == ["account"]:
@@ -113,16 +129,11 @@ class KitApi:
         if parts == ["broadcasts"]:
             return self._broadcasts(params)
         if len(parts) == 1 and name in SIMPLE_LISTS:
-            items = self._tags_snapshot() if name == "tags" else getattr(self.data, name)
-            return _list(name, items, params)
+            return _list(name, self._simple_list(name), params)
         return _errors(404, *NOT_FOUND)
 
     def _subscribers(self, params: dict[str, str]) -> Response:
-        status = params.get("status") or "active"
-        if status not in (*SUBSCRIBER_STATES, "all"):
-            raise ParamError(
-                f"The status param must be one of {', '.join(SUBSCRIBER_STATES)}, all."
-            )
+        status = subscriber_status(params)
         sort_field = params.get("sort_field") or "id"
         if sort_field not in SUBSCRIBER_SORTS:
             raise ParamError(f"The sort_field param must be one of {', '.join(SUBSCRIBER_SORTS)}.")
@@ -131,27 +142,27 @@ class KitApi:
         order = params.get("sort_order") or "desc"
         if order not in ("asc", "desc"):
             raise ParamError("The sort_order param must be asc or desc.")
-        items = [s for s in self.data.subscribers if status == "all" or s["state"] == status]
+        items = [s for s in self.store.subscribers() if status == "all" or s["state"] == status]
         email = params.get("email_address")
         if email:
             items = [s for s in items if s["email_address"].lower() == email.lower()]
         for field, stored in (("created", "created_at"), ("updated", "_updated_at")):
-            after, before = _date(params, f"{field}_after"), _date(params, f"{field}_before")
-            if after or before:
-                items = [s for s in items if _within(s.get(stored), after, before)]
+            test = date_filter(params, field, stored)
+            if test is not None:
+                items = [s for s in items if test(s)]
         column = SUBSCRIBER_SORTS[sort_field]
 
         def key(item: dict[str, Any]) -> SortKey:
             return [item["id"]] if column is None else [item[column], item["id"]]
 
         items.sort(key=key, reverse=order == "desc")
-        return _list("subscribers", items, params, key=key, descending=order == "desc")
+        return list_answer("subscribers", items, params, key=key, descending=order == "desc")
 
     def _one_subscriber(self, subscriber_id: int) -> Response:
-        for item in self.data.subscribers:
-            if item["id"] == subscriber_id:
-                return Response.json(200, {"subscriber": public_item(item)})
-        return _errors(404, *NOT_FOUND)
+        item = self.store.subscriber(subscriber_id)
+        if item is None:
+            return _errors(404, *NOT_FOUND)
+        return Response.json(200, {"subscriber": public_item(item)})
 
     def _forms(self, params: dict[str, str]) -> Response:
         status = params.get("status") or "active"
@@ -175,57 +186,25 @@ class KitApi:
         items = [b for b in self.data.broadcasts if not status or b.get("status") == status]
         return _list("broadcasts", items, params)
 
-    def _tags_snapshot(self) -> list[dict[str, Any]]:
-        with self._tags_lock:
-            return list(self._tags)
+    def _simple_list(self, name: str) -> list[dict[str, Any]]:
+        if name == "tags":
+            return self.store.tags()
+        if name == "sequences":
+            return self.store.sequences()
+        items: list[dict[str, Any]] = getattr(self.data, name)
+        return items
 
     def _create_tag(self, request: Request) -> Response:
         body = request.json_body()
         name = body.get("name") if isinstance(body, dict) else None
         if not isinstance(name, str) or not name.strip():
             return _errors(422, "Name can't be blank")
-        name = name.strip()
-        with self._tags_lock:
-            for tag in self._tags:
-                if tag["name"].lower() == name.lower():
-                    return Response.json(200, {"tag": public_item(tag)})
-            tag = {
-                "id": max((t["id"] for t in self._tags), default=0) + 1,
-                "name": name,
-                "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            }
-            self._tags.append(tag)
-        return Response.json(201, {"tag": tag})
+        tag, created = self.store.create_tag(name.strip())
+        return Response.json(201 if created else 200, {"tag": public_item(tag)})
 
 
-def _list(
-    name: str,
-    items: list[dict[str, Any]],
-    params: dict[str, str],
-    *,
-    key: Callable[[dict[str, Any]], SortKey] | None = None,
-    descending: bool = False,
-) -> Response:
-    page, pagination = paginate(
-        items, key or (lambda item: [item["id"]]), params, descending=descending
-    )
-    return Response.json(200, {name: [public_item(i) for i in page], "pagination": pagination})
-
-
-def _date(params: dict[str, str], name: str) -> datetime | None:
-    raw = params.get(name)
-    if not raw:
-        return None
-    text = raw.strip().replace("Z", "+00:00")
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise ParamError(f"The {name} param must be a date (yyyy-mm-dd).") from exc
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def _within(stamp: str | None, after: datetime | None, before: datetime | None) -> bool:
-    if stamp is None:
-        return False
-    value = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    return (after is None or value > after) and (before is None or value < before)
+def _list(name: str, items: list[dict[str, Any]], params: dict[str, str]) -> Response:
+    """Answer one page of a list that Kit sorts by id (newest first where Kit does)."""
+    newest_first = name in NEWEST_FIRST
+    ordered = sorted(items, key=lambda item: item["id"], reverse=newest_first)
+    return list_answer(name, ordered, params, descending=newest_first)

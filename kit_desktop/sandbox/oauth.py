@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from kit_desktop.auth.pkce import code_challenge
 from kit_desktop.sandbox import pages
+from kit_desktop.sandbox.behaviours import KitBehaviours
 from kit_desktop.sandbox.messages import BadRequest, Request, Response, add_query
 
 CODE_LIFETIME = 600.0
@@ -71,6 +72,7 @@ class _Grant:
     expires_at: float
     revoked: bool = False
     refresh_used: bool = False
+    refresh_issued_at: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,7 @@ class OAuthServer:
             working.
         revoke_access_on_refresh: Also revoke the old access token on refresh.
         clock: Wall-clock time in seconds (Unix time).
+        behaviours: Kit's behaviours (refresh-token lifetime, JSON revokes), read per request.
     """
 
     def __init__(
@@ -106,8 +109,10 @@ class OAuthServer:
         rotate_refresh_tokens: bool = True,
         revoke_access_on_refresh: bool = False,
         clock: Callable[[], float] = time.time,
+        behaviours: KitBehaviours | None = None,
     ) -> None:
         self.apps = {app.client_id: app for app in apps}
+        self.behaviours = behaviours or KitBehaviours()
         self.exchange_lifetime = token_lifetime or EXCHANGE_TOKEN_LIFETIME
         self.refresh_lifetime = token_lifetime or REFRESH_TOKEN_LIFETIME
         self.auto_approve = auto_approve
@@ -267,6 +272,8 @@ class OAuthServer:
             old = self._refresh_tokens.get(token)
             if old is None or old.revoked or old.refresh_used or old.client_id != client_id:
                 return _invalid_grant()
+            if self.behaviours.refresh_expired(old.refresh_issued_at, self.clock()):
+                return _invalid_grant()
             new = self._issue(
                 client_id, old.scope, old.tenant_name, self.refresh_lifetime, reuse_refresh=old
             )
@@ -285,11 +292,8 @@ class OAuthServer:
         reuse_refresh: _Grant | None = None,
     ) -> _Grant:
         now = self.clock()
-        refresh = (
-            reuse_refresh.refresh_token
-            if reuse_refresh is not None and not self.rotate_refresh_tokens
-            else secrets.token_urlsafe(32)
-        )
+        kept = reuse_refresh if not self.rotate_refresh_tokens else None
+        refresh = kept.refresh_token if kept is not None else secrets.token_urlsafe(32)
         grant = _Grant(
             access_token=secrets.token_urlsafe(32),
             refresh_token=refresh,
@@ -298,6 +302,7 @@ class OAuthServer:
             tenant_name=tenant,
             created_at=int(now),
             expires_at=now + lifetime,
+            refresh_issued_at=kept.refresh_issued_at if kept is not None else now,
         )
         self._access_tokens[grant.access_token] = grant
         self._refresh_tokens[grant.refresh_token] = grant
@@ -307,6 +312,8 @@ class OAuthServer:
 
     def revoke(self, request: Request) -> Response:
         """RFC 7009: revoke an access or refresh token and its pair; 200 even when unknown."""
+        if self.behaviours.ignores_revoke(request):  # Kit cannot parse JSON here: 200, no-op
+            return Response(200, b"", dict(_NO_STORE))
         try:
             form = request.form_or_json()
         except BadRequest as exc:
@@ -355,6 +362,7 @@ class OAuthServer:
             tenant_name=None,
             created_at=int(now),
             expires_at=expires_at if expires_at is not None else now + self.refresh_lifetime,
+            refresh_issued_at=now,
         )
         with self._lock:
             self._access_tokens.setdefault(access_token, grant)

@@ -1,4 +1,7 @@
-"""Kit's cursor pagination: ``after``/``before``/``per_page`` and the ``pagination`` object."""
+"""Kit's cursor pagination, list answers and the date filters the lists share.
+
+Cursor pagination: ``after``/``before``/``per_page`` and the ``pagination`` object.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,11 @@ import base64
 import binascii
 import json
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
+
+from kit_desktop.sandbox.data import public_item
+from kit_desktop.sandbox.messages import Response
 
 DEFAULT_PER_PAGE = 500
 MAX_PER_PAGE = 1000
@@ -119,3 +126,66 @@ def paginate(
     if with_total:
         pagination["total_count"] = total
     return page, pagination
+
+
+def list_answer(
+    name: str,
+    items: Sequence[dict[str, Any]],
+    params: dict[str, str],
+    *,
+    key: Callable[[dict[str, Any]], SortKey] | None = None,
+    descending: bool = False,
+) -> Response:
+    """Answer 200 with one page of ``items`` (sorted by ``key``, default ``[id]``) as Kit does.
+
+    Internal (``_``-prefixed) keys are stripped from each item.
+
+    Raises:
+        ParamError: Bad ``per_page``, cursor or ``include_total_count``.
+    """
+    page, pagination = paginate(
+        items, key or (lambda item: [item["id"]]), params, descending=descending
+    )
+    return Response.json(200, {name: [public_item(i) for i in page], "pagination": pagination})
+
+
+def parse_date(params: dict[str, str], name: str) -> datetime | None:
+    """Return the date (or date and time) in parameter ``name``, ``None`` when absent.
+
+    Raises:
+        ParamError: The value is not an ISO 8601 date.
+    """
+    raw = params.get(name)
+    if not raw:
+        return None
+    text = raw.strip().replace("Z", "+00:00")
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise ParamError(f"The {name} param must be a date (yyyy-mm-dd).") from exc
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def within(stamp: str | None, after: datetime | None, before: datetime | None) -> bool:
+    """Whether the ISO time ``stamp`` is strictly between ``after`` and ``before`` (if set)."""
+    if stamp is None:
+        return False
+    value = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    return (after is None or value > after) and (before is None or value < before)
+
+
+def date_filter(
+    params: dict[str, str], prefix: str, field: str
+) -> Callable[[dict[str, Any]], bool] | None:
+    """Return a test of an item's ``field`` for ``<prefix>_after``/``<prefix>_before``.
+
+    Returns:
+        The test, or ``None`` when neither parameter is set.
+
+    Raises:
+        ParamError: Either value is not a date.
+    """
+    after, before = parse_date(params, f"{prefix}_after"), parse_date(params, f"{prefix}_before")
+    if after is None and before is None:
+        return None
+    return lambda item: within(item.get(field), after, before)

@@ -24,6 +24,7 @@ from kit_desktop.config import (
 from kit_desktop.sandbox import pages
 from kit_desktop.sandbox.api import RATE_LIMIT, KitApi
 from kit_desktop.sandbox.appstore import APPS_PATH, AppStore, RedirectForm
+from kit_desktop.sandbox.behaviours import KitBehaviours
 from kit_desktop.sandbox.data import build_dataset
 from kit_desktop.sandbox.faults import Fault, FaultTable
 from kit_desktop.sandbox.messages import BadRequest, Request, Response, parse_form
@@ -49,9 +50,12 @@ class SandboxServer:
     """A local Kit: OAuth server and API v4 subset over real HTTP on 127.0.0.1.
 
     Use it as a context manager or call :meth:`start` and :meth:`stop`. Fault knobs live in
-    :attr:`faults`; the OAuth state in :attr:`oauth`; the API in :attr:`api`; the App Store
-    (``/apps``, Kit's install flow) in :attr:`store`; the relay page it hosts as the
-    stand-in for the publisher's https site (:attr:`relay_url`) in :attr:`relay`.
+    :attr:`faults`; Kit's own behaviours (401 for an account that lost access to apps, 403,
+    Kit's 429, ``errors``-shaped token errors, refresh-token expiry, ignored JSON revokes) in
+    :attr:`behaviours`, changeable while it runs; the OAuth state in :attr:`oauth`; the API
+    in :attr:`api`; the App Store (``/apps``, Kit's install flow) in :attr:`store`; the
+    relay page it hosts as the stand-in for the publisher's https site (:attr:`relay_url`)
+    in :attr:`relay`.
 
     Args:
         port: The port to listen on (0 picks a free one).
@@ -77,6 +81,7 @@ class SandboxServer:
         app_hosts: Hosts the relay page lets an install return to.
         install_redirect: The form of the ``redirect`` an install sends: ``app_page``
             (``/apps/<id>?success=true``) or ``bare`` (``/apps``); Kit documents both.
+        behaviours: Kit's behaviours to show (default: :class:`KitBehaviours`'s defaults).
 
     Raises:
         ValueError: A Redirect URI or the Authorization URL is not acceptable (not absolute
@@ -104,6 +109,7 @@ class SandboxServer:
         app_redirect_uris: Sequence[str] = DEFAULT_REDIRECT_URIS,
         app_hosts: Iterable[str] = KIT_APP_HOSTS,
         install_redirect: RedirectForm = "app_page",
+        behaviours: KitBehaviours | None = None,
     ) -> None:
         if strict_https and loopback_any_port:
             raise ValueError(
@@ -120,6 +126,7 @@ class SandboxServer:
         if strict_https and authorization_url is None:
             authorization_url = self.relay_url
         self.app = SandboxApp(client_id, app_name, tuple(redirect_uris))
+        self.behaviours = behaviours or KitBehaviours()
         self.oauth = OAuthServer(
             [self.app],
             token_lifetime=token_lifetime,
@@ -127,8 +134,11 @@ class SandboxServer:
             loopback_any_port=loopback_any_port,
             rotate_refresh_tokens=rotate_refresh_tokens,
             clock=clock,
+            behaviours=self.behaviours,
         )
-        self.api = KitApi(self.oauth, build_dataset(seed), rate_limit=rate_limit)
+        self.api = KitApi(
+            self.oauth, build_dataset(seed), rate_limit=rate_limit, behaviours=self.behaviours
+        )
         self.store = AppStore(self.app, self.oauth, redirect_form=install_redirect)
         self.faults = FaultTable()
         try:
@@ -250,11 +260,10 @@ class SandboxServer:
             return self.oauth.authorize(request)
         if path in _OAUTH_POSTS:
             if method != "POST":
-                return Response.json(
-                    405, {"error": "invalid_request", "error_description": "Use POST."}
-                )
+                refused = {"error": "invalid_request", "error_description": "Use POST."}
+                return self.behaviours.shape_token_error(Response.json(405, refused))
             endpoint: Callable[[Request], Response] = getattr(self.oauth, _OAUTH_POSTS[path])
-            return endpoint(request)
+            return self.behaviours.shape_token_error(endpoint(request))
         if path == "/v4" or path.startswith("/v4/"):
             return self.api.handle(request)
         if path == APPS_PATH or path.startswith(APPS_PATH + "/"):
@@ -388,4 +397,6 @@ def _fault_response(fault: Fault, path: str) -> Response:
         return Response.json(
             fault.status, {"error": "server_error", "error_description": "Simulated failure."}
         )
+    if fault.status == 401:  # a 401 about the token, in Kit's words (KIT-API-NOTES §5.6)
+        return Response.json(401, {"errors": ["The access token is invalid"]})
     return Response.json(fault.status, {"errors": ["Simulated failure."]})

@@ -1,4 +1,9 @@
-"""Check response bodies against Kit's OpenAPI v4 response schemas (tests/sandbox copy)."""
+"""Check response bodies against Kit's OpenAPI v4 response schemas (tests/sandbox copies).
+
+Two files hold them, read as one: ``kit_v4_schemas.json`` (made by ``extract_schemas.py``
+from the shared OpenAPI subset) and ``kit_v4_schemas_extra.json`` (kept by hand: the
+operations the subset lacks, each with the Kit page it came from).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from typing import Any
 from jsonschema import Draft7Validator
 
 SCHEMAS_FILE = Path(__file__).resolve().parents[1] / "sandbox" / "kit_v4_schemas.json"
+EXTRA_FILE = SCHEMAS_FILE.with_name("kit_v4_schemas_extra.json")
 
 _MAX_ERRORS = 10
 _MAX_MESSAGE = 300
@@ -20,7 +26,8 @@ def validate_response(method: str, path: str, status: int, body: object) -> None
 
     Args:
         method: The HTTP method, e.g. ``"GET"`` (any case).
-        path: The request path, e.g. ``"/v4/subscribers"``; a query string is ignored.
+        path: The request path, e.g. ``"/v4/subscribers"`` or ``"/v4/tags/12/subscribers"``
+            (a segment fills a ``{name}`` of Kit's path template); a query string is ignored.
         status: The response's status code.
         body: The parsed JSON body.
 
@@ -28,7 +35,7 @@ def validate_response(method: str, path: str, status: int, body: object) -> None
         KeyError: The spec documents no schema for ``METHOD path status``.
         AssertionError: The body does not match; the message lists where and why.
     """
-    key = f"{method.upper()} {path.split('?', 1)[0]} {status}"
+    key = schema_key(method, path, status)
     validator = _validator(key)
     errors = sorted(validator.iter_errors(body), key=_where)
     if not errors:
@@ -42,6 +49,81 @@ def validate_response(method: str, path: str, status: int, body: object) -> None
     if len(errors) > _MAX_ERRORS:
         lines.append(f"  ... and {len(errors) - _MAX_ERRORS} more")
     raise AssertionError("\n".join(lines))
+
+
+def validate_answer(method: str, path: str, status: int, body: object) -> None:
+    """Check a sandbox answer as strictly as Kit documents it.
+
+    Like :func:`validate_response`, with two allowances the documents force: an error status
+    Kit documents no schema for (a 422 for a bad query parameter, a 404 for a method the path
+    does not have) must still be Kit's ``{"errors": [<strings>]}``; and an empty page's
+    cursors, which Kit's example-made schemas type as strings, must be ``null``
+    (KIT-API-NOTES §5.3), the rest of the page being validated.
+
+    Raises:
+        KeyError: A success Kit documents no schema for.
+        AssertionError: The body does not match.
+    """
+    try:
+        schema_key(method, path, status)
+    except KeyError:
+        if status < 400:
+            raise
+        assert isinstance(body, dict) and set(body) == {"errors"}, body
+        assert body["errors"] and all(isinstance(e, str) for e in body["errors"]), body
+        return
+    if isinstance(body, dict) and any(value == [] for value in body.values()):
+        paging = body.get("pagination")
+        if isinstance(paging, dict) and paging.get("start_cursor") is None:
+            assert paging.get("end_cursor") is None, paging
+            body = {**body, "pagination": {**paging, "start_cursor": "", "end_cursor": ""}}
+    validate_response(method, path, status, body)
+
+
+def schema_key(method: str, path: str, status: int) -> str:
+    """Return the ``"METHOD /template status"`` key that documents this response.
+
+    A key written with the path itself wins; otherwise a template whose ``{name}`` parts
+    match the path's segments (any name: ``{id}`` fits Kit's ``{form_id}``).
+
+    Raises:
+        KeyError: No schema documents it.
+    """
+    method, path = method.upper(), path.split("?", 1)[0]
+    exact = f"{method} {path} {status}"
+    if exact in _document() and not exact.startswith("_"):
+        return exact
+    wanted = path.split("/")
+    for key in schema_keys():
+        key_method, template, key_status = key.split(" ")
+        parts = template.split("/")
+        if (key_method, key_status) != (method, str(status)) or len(parts) != len(wanted):
+            continue
+        if all(_fits(part, given) for part, given in zip(parts, wanted, strict=True)):
+            return key
+    raise KeyError(f"No schema for {exact!r} in {SCHEMAS_FILE.name} or {EXTRA_FILE.name}")
+
+
+def schema_source(key: str) -> str:
+    """Return where a schema came from: its Kit page, or the shared subset's file.
+
+    Raises:
+        KeyError: No schema has that key.
+    """
+    if key in _extra():
+        source: str = _extra()[key]["source"]
+        return source
+    if key.startswith("_") or key not in _document():
+        raise KeyError(key)
+    file: str = _document()["_source"]["file"]
+    return file
+
+
+def _fits(part: str, given: str) -> bool:
+    """Whether a path segment (or another template's ``{name}``) fits a template's part."""
+    if part.startswith("{") and part.endswith("}"):
+        return bool(given)
+    return part == given
 
 
 def schema_keys() -> list[str]:
@@ -109,9 +191,27 @@ def _where(error: Any) -> list[tuple[bool, Any]]:
 
 @functools.cache
 def _document() -> dict[str, Any]:
+    """Both files as one: the generated file's keys, then each extra entry's schema."""
     with SCHEMAS_FILE.open(encoding="utf-8") as handle:
         document: dict[str, Any] = json.load(handle)
-    return document
+    extra = _extra()
+    clash = set(extra) & set(document)
+    if clash:
+        raise ValueError(f"{EXTRA_FILE.name} repeats {sorted(clash)}")
+    examples = {**document["_examples"]}
+    examples.update({key: entry["example"] for key, entry in extra.items()})
+    merged = {key: value for key, value in document.items() if key != "_examples"}
+    merged.update({key: entry["schema"] for key, entry in extra.items()})
+    merged["_examples"] = examples
+    return merged
+
+
+@functools.cache
+def _extra() -> dict[str, Any]:
+    """The hand-kept entries of ``kit_v4_schemas_extra.json`` (without its ``_source``)."""
+    with EXTRA_FILE.open(encoding="utf-8") as handle:
+        entries: dict[str, Any] = json.load(handle)
+    return {key: entry for key, entry in entries.items() if not key.startswith("_")}
 
 
 @functools.cache

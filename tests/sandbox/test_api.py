@@ -290,7 +290,10 @@ def test_rate_limit_600_per_minute_per_token() -> None:
         assert codes[:600] == [200] * 600
         assert codes[600] == 429
         limited = session.get(f"{sandbox.base_url}/v4/account", timeout=5)
-        assert limited.status_code == 429 and limited.content == b""
+        # Kit's 429 (RATE-DOC): plain text "Retry later", no Retry-After header.
+        assert limited.status_code == 429 and limited.content == b"Retry later"
+        assert limited.headers["Content-Type"].startswith("text/plain")
+        assert "Retry-After" not in limited.headers
         assert flow.api_get(sandbox.base_url, other, "/v4/account").status_code == 200
 
 

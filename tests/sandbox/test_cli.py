@@ -120,6 +120,10 @@ def test_second_registered_redirect_uri_works(
         (["--port", "70000"], "between 0 and 65535"),
         (["--token-lifetime", "0"], "at least 1 second"),
         (["--port", "abc"], "invalid int value"),
+        (["--refresh-token-lifetime", "0"], "at least 1 second"),
+        (["--forbidden", "v4/tags"], "a path starting with /"),
+        (["--token-errors", "xml"], "invalid choice"),
+        (["--json-revoke", "maybe"], "invalid choice"),
     ],
 )
 def test_bad_arguments_exit_non_zero_with_one_clear_line(args: list[str], message: str) -> None:
