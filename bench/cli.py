@@ -232,15 +232,12 @@ class Bench:
         browser = f"{shlex.quote(self.python)} -I -S {shlex.quote(me)} --as-browser %s &"
         if os.pathsep in browser:  # webbrowser splits BROWSER on os.pathsep
             raise SystemExit(f"BROWSER would contain {os.pathsep!r}: {browser}")
+        from pathlib import Path
+
+        from tests.helpers.kit_env import kit_environment
+
         self.env = {
-            **os.environ,
-            "KIT_CLIENT_ID": CLIENT_ID,
-            "KIT_AUTHORIZE_URL": f"{base}/v4/oauth/authorize",
-            "KIT_TOKEN_URL": f"{base}/v4/oauth/token",
-            "KIT_REVOKE_URL": f"{base}/v4/oauth/revoke",
-            "KIT_API_URL": base,
-            "KIT_ROUTE": "direct",
-            "KIT_REDIRECT_URI": "http://127.0.0.1:0/callback",
+            **kit_environment(base, CLIENT_ID, Path(self.home)),
             "BROWSER": browser,
             "BENCH_ANCHOR_TOKEN": os.path.join(self.home, ANCHOR_TOKEN),
         }

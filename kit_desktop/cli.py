@@ -23,6 +23,7 @@ from kit_desktop.auth.loopback import AuthorizationResponse, LoopbackReceiver
 from kit_desktop.cli_args import add_commands
 from kit_desktop.config import Settings
 from kit_desktop.errors import KitError, ReconnectNeededError
+from kit_desktop.words import api_problem, revoke_problem
 
 if TYPE_CHECKING:
     from kit_desktop.connection import Connection
@@ -226,8 +227,10 @@ class Cli:
         except (ValueError, UnicodeDecodeError):
             print(response.body.decode("utf-8", "replace"), file=self.out)
         if response.status >= 400:
-            summary = response.error_summary() or response.reason
-            self._say(f"Kit answered {response.status}: {summary}")
+            status = f"{response.status} {response.reason}".strip()
+            self._say(
+                f"Kit answered {status}. {api_problem(response.status, response.error_summary())}"
+            )
             return 1
         return 0
 
@@ -240,10 +243,7 @@ class Cli:
         problem = self.connection.disconnect()
         if problem is not None:
             print("Disconnected on this computer.", file=self.out)
-            self._say(
-                "Kit could not be reached to cancel the access, so it may keep working until "
-                f"it expires ({_local(tokens.expires_at)}). {problem.user_message}"
-            )
+            self._say(revoke_problem(problem, _local(tokens.expires_at)))
         else:
             print("Disconnected: Kit cancelled the access and it was removed here.", file=self.out)
         return 0

@@ -153,7 +153,12 @@ class Connection:
         return Snapshot(self.services.tokens.valid_tokens(), None, self.storage())
 
     def disconnect(self) -> KitError | None:
-        """Revoke at Kit, then forget locally whatever Kit said; return Kit's problem if any."""
+        """Revoke at Kit, then forget locally whatever Kit said; return Kit's problem if any.
+
+        The problem is a ``NetworkError`` when Kit could not be reached, else what Kit
+        answered (``RevokeRefusedError``, ``TokenEndpointRedirectError``): the words for
+        each are :func:`kit_desktop.words.revoke_problem`.
+        """
         tokens = self.services.tokens.tokens
         problem = None if tokens is None else self._revoke(tokens)
         self.services.tokens.forget()

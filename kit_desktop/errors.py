@@ -59,6 +59,24 @@ class AuthorizationError(KitError):
     default_message = "Kit could not start the connection. Please try connecting again."
 
 
+class ForeignIssuerError(AuthorizationError):
+    """The answer to this attempt names another authorization server (``iss``, RFC 9207).
+
+    It carries this attempt's ``state``, so it is the real answer, but from a server other
+    than the configured issuer: a wrong issuer setting, or a mix-up attack. The attempt
+    ends at once and its code is never exchanged. (Knowing the ``state`` already lets
+    anyone end the attempt with ``error=…``, so this gives a stray request nothing new.)
+    """
+
+    default_message = (
+        "The answer to this connection came from a different sign-in server than the Kit "
+        "that Kit Desktop is set up for, so Kit Desktop did not use it and nothing was "
+        "connected. Try connecting again; if the same happens, tell the app's publisher. "
+        "(Publisher: the server's issuer does not match issuer in resources/kit_app.toml "
+        "or KIT_ISSUER.)"
+    )
+
+
 class FlowTimeoutError(KitError):
     """No answer came back from the browser in time."""
 
@@ -148,6 +166,33 @@ class ClientConfigError(KitError):
         super().__init__(user_message, detail=detail)
 
 
+class TokenEndpointRedirectError(ClientConfigError):
+    """The token (or revoke) address answered with a redirect: its setting is wrong.
+
+    Redirects are never followed there (catalogue 32), and trying again cannot help, so
+    the message says where the redirect pointed (scheme, host and path only) and which
+    setting the publisher must correct.
+
+    Attributes:
+        location: Where the redirect pointed, as shown (no query, no user name).
+        setting: The setting to correct: ``token_url`` or ``revoke_url``.
+    """
+
+    def __init__(self, location: str, *, setting: str = "token_url", detail: str = "") -> None:
+        self.location = location
+        self.setting = setting
+        name = "revoke" if setting == "revoke_url" else "token"
+        where = f"a redirect to {location}" if location else "a redirect without a usable address"
+        super().__init__(
+            f"The {name} address this copy of Kit Desktop is set up with answered with "
+            f"{where}. Kit Desktop never follows a redirect there, and trying again will not "
+            "help: the address is wrong. Please tell the app's publisher. (Publisher: correct "
+            f"{setting} in resources/kit_app.toml or KIT_{setting.upper()}.)",
+            code="endpoint_redirect",
+            detail=detail,
+        )
+
+
 class NetworkError(KitError):
     """Kit could not be reached (DNS, refused, reset, TLS)."""
 
@@ -173,6 +218,25 @@ class MalformedResponseError(KitError):
         "Kit's answer could not be understood (a network filter or proxy may be in the way). "
         "Please try again later."
     )
+
+
+class RevokeRefusedError(KitError):
+    """Kit answered the request to cancel access with an error: the access may still work.
+
+    Attributes:
+        status: Kit's HTTP status.
+        kit_message: Kit's own words, as plain text ('' when it gave none).
+    """
+
+    def __init__(self, status: int, kit_message: str = "", *, detail: str = "") -> None:
+        self.status = status
+        self.kit_message = kit_message
+        said = (
+            f"Kit said (HTTP {status}): \u201c{kit_message.rstrip('.')}.\u201d"
+            if kit_message
+            else f"Kit answered HTTP {status}."
+        )
+        super().__init__(said, detail=detail or f"HTTP {status}")
 
 
 # --- token storage ----------------------------------------------------------------------
@@ -236,15 +300,46 @@ class RateLimitedError(ApiError):
     Attributes:
         retry_after: Seconds to wait before sending again (at least 1).
         limit: The requests-per-minute limit named in the message.
+        counted: Whether this app's own count explains it (it sent ``limit`` requests in
+            the last minute); else Kit just asked to slow down.
     """
 
-    def __init__(self, retry_after: float, *, limit: int = 600, detail: str = "") -> None:
+    def __init__(
+        self, retry_after: float, *, limit: int = 600, counted: bool = True, detail: str = ""
+    ) -> None:
         self.retry_after = max(1.0, retry_after)
         self.limit = limit
+        self.counted = counted
         wait = int(-(-self.retry_after // 1))  # whole seconds, rounded up
+        why = (
+            f"Kit's limit of {limit} requests a minute was reached"
+            if counted
+            else "Kit asked Kit Desktop to slow down (too many requests on this connection; "
+            "another program may be using it too)"
+        )
+        super().__init__(f"{why}; try again in {wait} s.", status=429, detail=detail)
+
+
+class AppAccessLostError(ApiError):
+    """Kit refused the API for the account, not the token: it may not use apps right now.
+
+    Kit answers 401 with its own message when "an account no longer has access to apps (due
+    to their trial lapsing, being on a free account, failed account payment etc.)"
+    (developers.kit.com, response codes). Renewing or reconnecting cannot help; the tokens
+    are kept.
+
+    Attributes:
+        kit_message: Kit's own words ('' when it gave none).
+    """
+
+    def __init__(self, kit_message: str, *, detail: str = "") -> None:
+        self.kit_message = kit_message
+        said = f"Kit says: “{kit_message.rstrip('.')}.” " if kit_message else ""
         super().__init__(
-            f"Kit's limit of {limit} requests a minute was reached; try again in {wait} s.",
-            status=429,
+            f"{said}Your Kit account can't use apps right now (for example its trial ended, "
+            "it is on the free plan, or a payment failed). Check your plan and billing in "
+            "Kit, then try again; connecting again will not help.",
+            status=401,
             detail=detail,
         )
 
@@ -264,15 +359,6 @@ class PartialPasteError(PasteError):
     default_message = (
         "That is only part of Kit's answer. Click Copy on the Kit Desktop page (or copy the "
         "whole address from your browser's address bar) and paste it again."
-    )
-
-
-class ForeignIssuerPasteError(PasteError):
-    """The pasted answer names an issuer other than the configured Kit (RFC 9207)."""
-
-    default_message = (
-        "That answer did not come from Kit, so it was not used. Finish connecting in the "
-        "browser tab Kit Desktop opened, or click Cancel and connect again."
     )
 
 

@@ -6,7 +6,7 @@ import logging
 import os
 from collections.abc import Mapping
 from typing import Any, NamedTuple
-from urllib.parse import urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 import requests
 import urllib3
@@ -167,6 +167,29 @@ def read_capped(response: requests.Response, limit: int) -> bytes:
             raise KitTimeoutError(detail="reading the answer: read time-out") from exc
         raise NetworkError(detail=f"reading the answer: {type(exc).__name__}") from exc
     return b"".join(chunks)
+
+
+def shown_address(location: str, base: str, limit: int = 120) -> str:
+    """Return a redirect's ``location`` as it may be shown: ``scheme://host[:port]/path``.
+
+    A relative address is resolved against ``base`` (the address that answered). The
+    user name, password, query and fragment are left out (they may carry secrets), other
+    characters are percent-encoded, and the result is at most ``limit`` characters. Returns
+    '' for an empty or unreadable address, or one that is not http or https.
+    """
+    if not location.strip():
+        return ""
+    try:
+        parts = urlsplit(urljoin(base, location.strip()))
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return ""
+    if parts.scheme not in ("http", "https") or not host:
+        return ""
+    host = f"[{quote(host, safe=':.')}]" if ":" in host else quote(host, safe=".-")
+    shown = f"{parts.scheme}://{host}{'' if port is None else f':{port}'}"
+    shown += quote(parts.path, safe="/%-._~!$&'()*+,;=:@")
+    return shown if len(shown) <= limit else shown[: limit - 1] + "\u2026"
 
 
 def _origin(url: str) -> str:

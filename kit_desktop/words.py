@@ -1,4 +1,4 @@
-"""Every sentence the connection card and its notices show, in one Qt-free table.
+"""Every sentence the connection card, its notices and an API answer's problem line show.
 
 The session (``qt/session.py``) decides *when* a sentence is shown; this module decides
 *what* it says, so wording is changed here and read by tests without a window or a Qt
@@ -9,7 +9,7 @@ them ("Connect to Kit", "Copy link"), so a rename there is a rename here.
 
 from __future__ import annotations
 
-from kit_desktop.errors import FlowCancelledError, KitError, RelayPageMissingError
+from kit_desktop.errors import FlowCancelledError, KitError, NetworkError, RelayPageMissingError
 from kit_desktop.state import AccountView, InstallQuestion, Phase
 
 # --- headlines, one per phase (some phases have a second, more specific one) -------------
@@ -45,9 +45,17 @@ INSTALL_BROWSER_OPEN = "Kit is open in your browser. Click Allow there to finish
 CANCELLED = "Connecting was cancelled."
 DISCONNECTING = "Disconnecting…"
 REVOKED = "Kit cancelled this app's access, and it was removed from this computer."
+REMOVED_HERE = "Removed from this computer."
+#: Why Kit was not told, when it could not be reached; ``{until}`` is `` (when)`` or ''.
 REVOKE_UNREACHED = (
-    "Removed from this computer. Kit could not be reached to cancel the access, so it may "
-    "keep working until it expires. {problem}"
+    "Kit could not be reached to cancel the access, so it may keep working until it "
+    "expires{until}. {problem}"
+)
+#: Why Kit was not told, when it answered but did not cancel the access.
+REVOKE_REFUSED = (
+    "Kit answered but did not cancel the access, so it may keep working until it "
+    "expires{until}. {problem} To end it sooner, remove Kit Desktop's access in your Kit "
+    "account."
 )
 
 # --- notices (the status bar) and the browser's last page --------------------------------
@@ -80,6 +88,33 @@ REPLACED_ACCOUNT = "your connection to {who}"
 REPLACED_CONNECTION = "your current connection"
 
 
+# --- an API answer that is not a success (the request panel and ``request``) -------------
+
+API_PROBLEMS: dict[int, str] = {
+    401: "Kit did not accept this app's access.",
+    403: (
+        "Your Kit account is not allowed to do this. If it should be, ask the account's "
+        "owner, or Kit's support."
+    ),
+    404: (
+        "Kit found nothing for this request. Check any id in the path, and that the "
+        "subscriber exists in your Kit account (add a new one with “Add or update a "
+        "subscriber” first)."
+    ),
+    422: "Kit could not use what was sent.",
+}
+API_REFUSED = "Kit refused the request."
+API_TROUBLE = "Kit is having trouble right now. Try again in a few minutes."
+
+
+def api_problem(status: int, errors: str) -> str:
+    """What an error status means, in plain words, then Kit's own words ('' for success)."""
+    if status < 400:
+        return ""
+    lead = API_PROBLEMS.get(status) or (API_REFUSED if status < 500 else API_TROUBLE)
+    return f"{lead} Kit says: {errors}" if errors else lead
+
+
 def connected_headline(account: AccountView | None) -> str:
     """``Connected as Name (email)``, or the plain CONNECTED headline when nobody is known."""
     if account is None:
@@ -101,7 +136,19 @@ def failed_headline(error: KitError) -> str:
 
 def revoke_outcome(problem: KitError | None) -> str:
     """What a disconnect did: revoked at Kit, or only removed here (and why)."""
-    return REVOKED if problem is None else REVOKE_UNREACHED.format(problem=problem.user_message)
+    return REVOKED if problem is None else f"{REMOVED_HERE} {revoke_problem(problem)}"
+
+
+def revoke_problem(problem: KitError, expires: str = "") -> str:
+    """Why Kit was not told of a disconnect: unreachable, or it answered but refused.
+
+    Args:
+        problem: What revoking met (a ``NetworkError`` when Kit could not be reached).
+        expires: When the access runs out, if known (the command line names it).
+    """
+    template = REVOKE_UNREACHED if isinstance(problem, NetworkError) else REVOKE_REFUSED
+    until = f" ({expires})" if expires else ""
+    return template.format(until=until, problem=problem.user_message)
 
 
 def why_ended(error: KitError) -> str:

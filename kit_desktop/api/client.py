@@ -23,6 +23,7 @@ from kit_desktop.auth.tokens import TokenManager
 from kit_desktop.config import Settings, check_endpoint_url
 from kit_desktop.errors import (
     ApiError,
+    AppAccessLostError,
     KitTimeoutError,
     NetworkError,
     RateLimitedError,
@@ -37,6 +38,13 @@ log = logging.getLogger(__name__)
 MAX_BODY = 20 * 1024 * 1024
 READ_DEADLINE = 120.0
 MAX_RETRY_AFTER = 24 * 3600.0
+#: Kit's 401 messages about the token itself (KIT-API-NOTES §5.6); any other 401 message is
+#: about the account (it may not use apps now), which a new token cannot fix.
+TOKEN_REFUSALS = frozenset(
+    {"the access token expired", "the access token is invalid", "authentication failed"}
+)
+#: Exponential back-off after Kit's 429s when this app's meter cannot say how long (seconds).
+BACKOFF = (2.0, 4.0, 8.0, 16.0, 32.0, 60.0)
 IDEMPOTENT = frozenset({"GET", "PUT", "DELETE"})
 METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
 _CHUNK = 64 * 1024
@@ -134,6 +142,7 @@ class KitApiClient:
         self.rate_limit = rate_limit
         self.clock = clock
         self.meter = meter or RequestMeter(clock)
+        self._strikes = 0  # 429s in a row
 
     def __repr__(self) -> str:
         return f"KitApiClient(origin={self.origin!r}, meter={self.meter!r})"
@@ -152,6 +161,7 @@ class KitApiClient:
         Raises:
             UnsafeRequestError: The path or a header is not allowed.
             RateLimitedError: Kit answered 429; ``retry_after`` says when to try again.
+            AppAccessLostError: Kit refused the account, not the token (plan, billing).
             ReconnectNeededError: Kit refused the token even after renewing it.
             ApiError: A non-idempotent request met an expired token (send it again).
             KitError: Network and time-out failures, as typed errors.
@@ -167,6 +177,7 @@ class KitApiClient:
         response = self._send(method, url, access, json_body, extra)
         if response.status != 401:
             return response
+        _refuse_account(response)
         if method not in IDEMPOTENT:
             self.tokens.refresh(stale_access_token=access)
             raise ApiError(
@@ -177,6 +188,7 @@ class KitApiClient:
         renewed = self.tokens.refresh(stale_access_token=access).access_token
         retry = self._send(method, url, renewed, json_body, extra)
         if retry.status == 401:
+            _refuse_account(retry)
             raise ReconnectNeededError(detail=f"API answered 401 twice: {retry.error_summary()}")
         return dataclasses.replace(retry, retried=True)
 
@@ -199,7 +211,8 @@ class KitApiClient:
         elapsed = self.clock() - started
         log.debug("%s %s -> %s", method, url.split("?")[0], response.status_code)
         if response.status_code == 429:
-            raise self._rate_limited(response.headers.get("Retry-After"))
+            raise self._rate_limited(response.headers.get("Retry-After"), content)
+        self._strikes = 0
         return ApiResponse(
             response.status_code,
             response.reason or "",
@@ -241,15 +254,35 @@ class KitApiClient:
             raise NetworkError(detail=f"reading the answer: {type(exc).__name__}") from exc
         return bytes(body), False
 
-    def _rate_limited(self, retry_after: str | None) -> RateLimitedError:
+    def _rate_limited(self, retry_after: str | None, body: bytes) -> RateLimitedError:
+        """How long to wait after a 429: Kit's header if any, else the meter or the back-off.
+
+        Kit sends neither ``Retry-After`` nor rate headers (its body is plain ``Retry
+        later``) and asks for exponential back-off: when the meter cannot explain the 429
+        (another program using the same token), each 429 in a row doubles the wait.
+        """
+        strike, self._strikes = self._strikes, self._strikes + 1
+        free = self.meter.seconds_until_free(self.clock(), limit=self.rate_limit)
         seconds = _parse_retry_after(retry_after, time.time())
         source = "Retry-After header"
         if seconds is None:
-            seconds = self.meter.seconds_until_oldest_leaves(self.clock())
-            source = "own meter"
+            backoff = BACKOFF[min(strike, len(BACKOFF) - 1)]
+            seconds = max(free, backoff)
+            source = f"own meter, back-off {backoff:g} s"
+        said = body[:80].decode("utf-8", "replace").strip()
         return RateLimitedError(
-            seconds, limit=self.rate_limit, detail=f"429; wait {seconds:.1f} s ({source})"
+            seconds,
+            limit=self.rate_limit,
+            counted=free > 0,
+            detail=f"429 {said!r}; wait {seconds:.1f} s ({source})",
         )
+
+
+def _refuse_account(response: ApiResponse) -> None:
+    """Raise :class:`AppAccessLostError` when a 401 is about the account, not the token."""
+    said = response.error_summary()
+    if said and said.strip().rstrip(".").lower() not in TOKEN_REFUSALS:
+        raise AppAccessLostError(said, detail=f"401 from {response.url.split('?')[0]}")
 
 
 def _parse_retry_after(value: str | None, now: float) -> float | None:

@@ -6,7 +6,7 @@ import hmac
 import re
 from dataclasses import dataclass, field
 
-from kit_desktop.errors import AuthorizationError, ConsentDeniedError
+from kit_desktop.errors import AuthorizationError, ConsentDeniedError, ForeignIssuerError
 
 #: Longest authorization code accepted (RFC 6749 leaves the size open, so cap it).
 MAX_CODE_LENGTH = 2048
@@ -14,9 +14,6 @@ MAX_CODE_LENGTH = 2048
 MAX_PARAMS = 32
 #: Longest ``error_description`` shown to the creator.
 MAX_DESCRIPTION_LENGTH = 200
-
-#: The :attr:`CallbackRejected.reason` of an answer naming another issuer (RFC 9207).
-UNEXPECTED_ISSUER = "unexpected issuer"
 
 _VSCHAR = re.compile(r"[\x20-\x7e]+")
 _PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
@@ -140,8 +137,10 @@ def check_callback(
         The code, state and issuer of a valid success response.
 
     Raises:
-        CallbackRejected: Malformed, repeated, missing or wrong state, wrong issuer, bad code;
-            the flow should keep waiting.
+        CallbackRejected: Malformed, repeated, missing or wrong state, malformed issuer, bad
+            code; the flow should keep waiting.
+        ForeignIssuerError: This flow's state with another issuer (RFC 9207): whatever else
+            it says, the flow ends (a wrong issuer setting, or a mix-up attack).
         ConsentDeniedError: ``error=access_denied`` with this flow's state.
         AuthorizationError: Any other ``error`` with this flow's state.
     """
@@ -150,10 +149,10 @@ def check_callback(
     if not _state_matches(state, expected_state):
         raise CallbackRejected("missing or wrong state", wrong_flow=True)
     iss = params.get("iss")
-    if iss is not None and (
-        not _VSCHAR.fullmatch(iss) or (expected_issuer is not None and iss != expected_issuer)
-    ):
-        raise CallbackRejected(UNEXPECTED_ISSUER)
+    if iss is not None and not _VSCHAR.fullmatch(iss):
+        raise CallbackRejected("malformed issuer")
+    if iss is not None and expected_issuer is not None and iss != expected_issuer:
+        raise ForeignIssuerError(detail=f"iss={iss[:100]!r}, expected {expected_issuer!r}")
     if "error" in params:
         raise authorization_error(params["error"], params.get("error_description", ""))
     code = params.get("code")

@@ -12,12 +12,7 @@ from functools import partial
 from types import TracebackType
 
 from kit_desktop.auth import pages as _pages
-from kit_desktop.auth.callback import (
-    UNEXPECTED_ISSUER,
-    AuthorizationResponse,
-    CallbackRejected,
-    check_callback,
-)
+from kit_desktop.auth.callback import AuthorizationResponse, CallbackRejected, check_callback
 from kit_desktop.auth.loopback_bind import DONE_PATH, Binding, bind_first, parse_redirect_uri
 from kit_desktop.auth.loopback_http import (
     REQUEST_TIMEOUT,
@@ -202,6 +197,7 @@ class LoopbackReceiver:
 
         Raises:
             ConsentDeniedError: The creator chose not to connect.
+            ForeignIssuerError: The answer to this flow names another issuer (RFC 9207).
             AuthorizationError: Kit answered with another error.
             FlowTimeoutError: Nothing valid arrived within the timeout.
             FlowCancelledError: :meth:`cancel` or :meth:`close` was called, or ``should_stop``.
@@ -393,22 +389,16 @@ class LoopbackReceiver:
         try:
             response = check_callback(query, expected, self._expected_issuer)
         except CallbackRejected as rejected:
-            page = (
-                _pages.WRONG_FLOW
-                if rejected.wrong_flow
-                else _pages.FOREIGN_ISSUER
-                if rejected.reason == UNEXPECTED_ISSUER
-                else _pages.BAD_REQUEST
-            )
+            page = _pages.WRONG_FLOW if rejected.wrong_flow else _pages.BAD_REQUEST
             return self._reply(page, f"ignored a callback: {rejected.reason}")
-        except KitError as error:  # ConsentDeniedError or AuthorizationError
+        except KitError as error:  # ConsentDeniedError, ForeignIssuerError, AuthorizationError
             refused = self._account_refusal(request, "callback")  # last: reads the kernel
             if refused is not None:
                 return refused
             if not self._take_claim("error"):
                 return self._reply(_pages.ALREADY_USED, "refused a callback after the flow ended")
             return self._reply(
-                _pages.outcome_page(False, error.user_message, self._back_to),
+                _pages.ended_page(error, self._back_to),
                 f"callback ended the flow: {type(error).__name__}",
                 after_sent=partial(self._settle, error),
                 important=True,

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping
+from http import HTTPStatus
 
 import requests
 
 from kit_desktop.auth.attempt import AuthorizationAttempt, new_attempt
+from kit_desktop.auth.callback import plain_text
 from kit_desktop.auth.tokenset import TokenSet
 from kit_desktop.config import Settings, check_endpoint_url
 from kit_desktop.errors import (
@@ -17,9 +19,18 @@ from kit_desktop.errors import (
     KitError,
     MalformedResponseError,
     ReconnectNeededError,
+    RevokeRefusedError,
     ServerError,
+    TokenEndpointRedirectError,
 )
-from kit_desktop.http import DEFAULT_TIMEOUTS, Timeouts, new_session, read_capped, send
+from kit_desktop.http import (
+    DEFAULT_TIMEOUTS,
+    Timeouts,
+    new_session,
+    read_capped,
+    send,
+    shown_address,
+)
 
 MAX_TOKEN_RESPONSE = 64 * 1024
 _CONFIG_MESSAGES = {
@@ -104,17 +115,23 @@ class OAuthClient:
         """Revoke ``token`` (RFC 7009, always a form body); 200 means it is gone.
 
         Raises:
-            KitError: Kit could not be reached or did not answer 200.
+            NetworkError: Kit could not be reached (or took too long: KitTimeoutError).
+            TokenEndpointRedirectError: The revoke address answered with a redirect.
+            RevokeRefusedError: Kit answered with anything else but 200, in its words.
         """
         fields = {"token": token, "token_type_hint": hint, "client_id": self.client_id}
-        status, _raw, body = self._post(self.settings.revoke_url, {"data": fields})
+        status, _raw, body = self._post("revoke_url", {"data": fields})
         if status != 200:
-            _raise_oauth_error(status, body, refreshing=False)
-            raise _status_error(status)
+            error = _error_code(body)
+            raise RevokeRefusedError(
+                status,
+                _kit_words(body, status),
+                detail=f"HTTP {status} error={(error or '')[:40]!r}",
+            )
 
     def _post_token(self, fields: Mapping[str, str], *, refreshing: bool) -> object:
         key = "json" if self.settings.token_body == "json" else "data"
-        status, raw, body = self._post(self.settings.token_url, {key: dict(fields)})
+        status, raw, body = self._post("token_url", {key: dict(fields)})
         _raise_oauth_error(status, body, refreshing=refreshing)
         if status == 200 and body is not None:
             return body
@@ -122,10 +139,24 @@ class OAuthClient:
             raise MalformedResponseError(detail=f"token endpoint sent {len(raw)} bytes of non-JSON")
         raise _status_error(status)
 
-    def _post(self, url: str, kwargs: dict[str, object]) -> tuple[int, bytes, object | None]:
-        """POST once (no redirects, capped read) and return status, raw body and its JSON."""
+    def _post(self, setting: str, kwargs: dict[str, object]) -> tuple[int, bytes, object | None]:
+        """POST once to the ``setting`` address (no redirects, capped read).
+
+        Returns:
+            The status, the raw body and its JSON (None if it is not JSON).
+
+        Raises:
+            TokenEndpointRedirectError: The address answered with a redirect (3xx).
+        """
+        url = getattr(self.settings, setting)
         response = send(self.session, "POST", url, timeouts=self.timeouts, **kwargs)
         try:
+            if 300 <= response.status_code < 400:  # never followed: the setting is wrong
+                raise TokenEndpointRedirectError(
+                    shown_address(response.headers.get("Location", ""), url),
+                    setting=setting,
+                    detail=f"HTTP {response.status_code} redirect not followed",
+                )
             raw = read_capped(response, MAX_TOKEN_RESPONSE)
         finally:
             response.close()
@@ -133,10 +164,32 @@ class OAuthClient:
 
 
 def _raise_oauth_error(status: int, body: object | None, *, refreshing: bool) -> None:
-    """Raise the typed error for an RFC 6749 error body (never for a redirect)."""
+    """Raise the typed error for an RFC 6749 error body, or Kit's ``{"errors": [...]}``."""
     error = _error_code(body)
-    if error is not None and not 300 <= status < 400:
+    if error is None and 400 <= status < 500:
+        error = _code_from_kit_words(body)
+    if error is not None:
         raise _oauth_error(error, body, status, refreshing=refreshing)
+
+
+#: Kit's token endpoint may answer ``{"errors": ["..."]}`` without an RFC 6749 ``error``
+#: (its own WordPress library reads ``errors`` first). Kit runs Doorkeeper, whose standard
+#: descriptions name the refusal; these words map them back to the RFC codes.
+_KIT_WORDS = (
+    ("invalid_client", ("client authentication", "unknown client")),
+    ("unsupported_grant_type", ("grant type is not supported",)),
+    ("invalid_scope", ("scope",)),
+    ("invalid_grant", ("grant is invalid", "expired", "revoked", "grant")),
+    ("invalid_request", ("missing", "parameter", "malformed")),
+)
+
+
+def _code_from_kit_words(body: object) -> str | None:
+    """The RFC 6749 code Kit's ``errors`` words stand for; "" for words that name none."""
+    if not isinstance(body, dict) or not isinstance(body.get("errors"), list | str):
+        return None
+    said = _kit_words(body, 0).lower()
+    return next((code for code, keys in _KIT_WORDS if any(k in said for k in keys)), "")
 
 
 def _json_or_none(raw: bytes) -> object | None:
@@ -155,9 +208,27 @@ def _error_code(body: object) -> str | None:
     return error if isinstance(error, str) else ""
 
 
+def _kit_words(body: object, status: int) -> str:
+    """Kit's own words in an error body, as plain text; else the status's usual phrase.
+
+    Kit's ``{"errors": [...]}`` first, then RFC 6749's description, then its code (the
+    order Kit's own WordPress library reads them in).
+    """
+    said: object = None
+    if isinstance(body, dict):
+        said = body.get("errors") or body.get("error_description") or body.get("error")
+    if isinstance(said, list):
+        said = " ".join(item for item in said if isinstance(item, str))
+    if isinstance(said, str) and plain_text(said):
+        return plain_text(said)
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
 def _oauth_error(error: str, body: object, status: int, *, refreshing: bool) -> KitError:
-    description = body.get("error_description") if isinstance(body, dict) else None
-    text = description[:200] if isinstance(description, str) else ""
+    text = _kit_words(body, 0)[:200]
     detail = f"HTTP {status} error={error[:40]!r} description={text!r}"
     if error == "invalid_grant":
         return (
@@ -169,7 +240,7 @@ def _oauth_error(error: str, body: object, status: int, *, refreshing: bool) -> 
         return _status_error(status, detail=detail)
     if error in ("server_error", "temporarily_unavailable"):
         return ServerError(detail=detail)
-    return KitError(
+    return KitError(  # an unknown refusal: generic words (catalogue 33), Kit's in the log
         "Kit refused the request. Please try again; if it keeps happening, "
         "tell the app's publisher.",
         detail=detail,
@@ -178,12 +249,6 @@ def _oauth_error(error: str, body: object, status: int, *, refreshing: bool) -> 
 
 def _status_error(status: int, *, detail: str = "") -> KitError:
     detail = detail or f"HTTP {status}"
-    if 300 <= status < 400:
-        return MalformedResponseError(
-            "Kit's sign-in server sent the app elsewhere, which it never should, so the app "
-            "stopped. Please try again later.",
-            detail=f"HTTP {status} redirect not followed",
-        )
     if status == 429:
         return ServerError(
             "Kit is receiving too many requests right now. Please wait a minute and try again.",

@@ -5,14 +5,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from http import HTTPStatus
 from pathlib import Path
 from string import Template
 from typing import Literal
 
 from kit_desktop import APP_NAME
-from kit_desktop.errors import LoopbackError
+from kit_desktop.errors import ForeignIssuerError, KitError, LoopbackError
 from kit_desktop.paths import resource_path
 
 Tone = Literal["ok", "error", "info"]
@@ -84,9 +84,9 @@ BACK_TO_KIT_REDIRECT = Page(
 FOREIGN_ISSUER = Page(
     400,
     "This answer did not come from Kit",
-    f"It names another sign-in server than the one {APP_NAME} uses, so it was ignored.",
-    f"Return to {APP_NAME}. If it is still waiting, finish connecting in the browser tab it "
-    "opened, or click Connect again.",
+    f"It names a different sign-in server than the one {APP_NAME} is set up for, so "
+    f"{APP_NAME} did not use it and stopped connecting. Nothing was connected.",
+    f"Return to {APP_NAME}: it says what to do next. You can close this tab.",
     "error",
 )
 _AFTER_REFUSAL = {
@@ -179,6 +179,19 @@ def outcome_page(ok: bool, message: str, back_to: str | None = None) -> Page:
         hint = _CLOSE_HINT if message else ""
         return Page(200, "Connected to Kit", message or _CLOSE_HINT, hint, "ok", link)
     return Page(200, "Not connected", message, _CLOSE_HINT, "error", link)
+
+
+def ended_page(error: KitError, back_to: str | None = None) -> Page:
+    """Return the page for an answer that ended the attempt: another issuer's, or Kit's error.
+
+    Args:
+        error: Why the attempt ended (``ForeignIssuerError``, ``ConsentDeniedError``...).
+        back_to: Kit's app page to link back to (an App Store install), already checked.
+    """
+    if isinstance(error, ForeignIssuerError):
+        link = (back_to, BACK_TO_KIT) if back_to else None
+        return replace(FOREIGN_ISSUER, link=link)
+    return outcome_page(False, error.user_message, back_to)
 
 
 class PageRenderer:

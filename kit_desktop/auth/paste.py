@@ -14,17 +14,11 @@ from urllib.parse import urlsplit
 
 from kit_desktop.auth.callback import (
     MAX_CODE_LENGTH,
-    UNEXPECTED_ISSUER,
     AuthorizationResponse,
     CallbackRejected,
     check_callback,
 )
-from kit_desktop.errors import (
-    ForeignIssuerPasteError,
-    PartialPasteError,
-    PasteError,
-    WrongAttemptPasteError,
-)
+from kit_desktop.errors import PartialPasteError, PasteError, WrongAttemptPasteError
 
 _BARE_CODE = re.compile(r"[A-Za-z0-9._~+/=-]+")
 #: Longest paste looked at (a full address with Kit's parameters fits easily).
@@ -50,9 +44,10 @@ def code_from_paste(
 
     Raises:
         WrongAttemptPasteError: The answer carries another attempt's state, or none.
-        ForeignIssuerPasteError: The answer names another issuer.
         PartialPasteError: Only a bare code was pasted.
         PasteError: Anything else that is not a usable answer.
+        ForeignIssuerError: The answer carries this attempt's state but names another
+            issuer: the attempt ends, as when it arrives at the loopback.
         ConsentDeniedError: The address says the creator chose not to connect.
         AuthorizationError: The address carries another error from Kit.
     """
@@ -66,8 +61,6 @@ def code_from_paste(
         except CallbackRejected as rejected:
             if rejected.wrong_flow:
                 raise WrongAttemptPasteError(detail=rejected.reason) from None
-            if rejected.reason == UNEXPECTED_ISSUER:
-                raise ForeignIssuerPasteError(detail=rejected.reason) from None
             raise PasteError(detail=rejected.reason) from None
     if len(cleaned) <= MAX_CODE_LENGTH and _BARE_CODE.fullmatch(cleaned):
         raise PartialPasteError(detail="a bare code, without state or issuer")

@@ -249,8 +249,8 @@ class ApiPanel(QWidget):
         wait = self._blocked_until - self._clock()
         if wait > 0:
             reason = self.tr(
-                "Kit's limit of {limit} requests a minute was reached; try again in {seconds} s."
-            ).format(limit=self._limit, seconds=int(-(-wait // 1)))
+                "Kit asked to wait before the next request; try again in {seconds} s."
+            ).format(seconds=int(-(-wait // 1)))
         elif not self._connected:
             reason = self._reason
         else:

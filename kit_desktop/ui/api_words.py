@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QCoreApplication, QLocale
 
 from kit_desktop.ui.theme import Tone
+from kit_desktop.words import api_problem
 
 if TYPE_CHECKING:
     from kit_desktop.qt.api_requests import ApiResult
@@ -51,20 +52,4 @@ def meta_line(result: ApiResult) -> str:
 
 def problem_sentence(status: int, errors: str) -> str:
     """What an error status means, in plain words, then Kit's own words ('' for success)."""
-    if status < 400:
-        return ""
-    if status == 401:
-        lead = _tr("Kit did not accept this app's access.")
-    elif status == 403:
-        lead = _tr("Your Kit account is not allowed to do this.")
-    elif status == 404:
-        lead = _tr("Kit found nothing at this path. Check the path and any id in it.")
-    elif status == 422:
-        lead = _tr("Kit could not use what was sent.")
-    elif status < 500:
-        lead = _tr("Kit refused the request.")
-    else:
-        lead = _tr("Kit is having trouble right now. Try again in a few minutes.")
-    if not errors:
-        return lead
-    return _tr("{lead} Kit says: {errors}").format(lead=lead, errors=errors)
+    return api_problem(status, errors)

@@ -15,6 +15,7 @@ from pytestqt.qtbot import QtBot
 from kit_desktop.auth.install_entry import ASKING_CREATOR
 from kit_desktop.auth.loopback import LoopbackReceiver
 from kit_desktop.config import Settings
+from kit_desktop.errors import ForeignIssuerError
 from kit_desktop.qt.loopback_thread import LoopbackThread
 from kit_desktop.qt.session import KitSession
 from kit_desktop.sandbox import SandboxServer
@@ -195,11 +196,9 @@ def test_c29_issuer_checked(iss: str | None, accepted: bool) -> None:
         if accepted:
             assert status == 302
             assert running.result().iss == iss
-        else:
+        else:  # this attempt's state: explained at once, not left to time out
             assert status == 400
-            assert running.running
-            rec.cancel()
-            running.join()
+            assert isinstance(running.failure(), ForeignIssuerError)
 
 
 def test_c29_issuer_checked_app_path() -> None:
@@ -207,12 +206,13 @@ def test_c29_issuer_checked_app_path() -> None:
     with receiver:
         running = Waiter(receiver)
         evil = quote("https://evil.example", safe="")
-        answer = send(receiver, f"/callback?code={CODE}&state={attempt.state}&iss={evil}")
+        stray = send(receiver, f"/callback?code={CODE}&state=not-this-one&iss={evil}")
         alive = running.running
-        receiver.cancel()
-        running.join()
-    assert answer.status == 400
-    assert alive
+        answer = send(receiver, f"/callback?code={CODE}&state={attempt.state}&iss={evil}")
+        failure = running.failure()
+    assert (stray.status, answer.status) == (400, 400)
+    assert alive, "a wrong state is ignored, whatever its issuer"
+    assert isinstance(failure, ForeignIssuerError)
 
 
 # --- 30. verifier and state hygiene -----------------------------------------------------------

@@ -25,7 +25,7 @@ from kit_desktop.errors import (
     ConfigError,
     InvalidGrantError,
     KitError,
-    MalformedResponseError,
+    TokenEndpointRedirectError,
 )
 from kit_desktop.http import NO_AUTH, Timeouts
 from kit_desktop.qt.session import KitSession
@@ -176,12 +176,16 @@ def test_c32_a_redirect_never_takes_the_code_or_tokens_elsewhere(
             "refresh": lambda: client.refresh("precious-refresh-token"),
             "revoke": lambda: client.revoke("precious-refresh-token", "refresh_token"),
         }
-        with pytest.raises(MalformedResponseError) as caught:
+        with pytest.raises(TokenEndpointRedirectError) as caught:
             calls[operation]()
         assert len(server.seen) == 1
     assert evil.seen == []
-    assert "elsewhere" in caught.value.user_message
-    assert_plain(caught.value.user_message, "single-use-code", "precious-refresh-token")
+    message = caught.value.user_message
+    assert f"answered with a redirect to {evil.url}/steal." in message
+    # Where it pointed is named on purpose; the rest is plain words.
+    assert_plain(
+        message.replace(evil.url, "elsewhere"), "single-use-code", "precious-refresh-token"
+    )
 
 
 def test_c32_sign_in_redirected_to_another_host_fails_and_stores_nothing(
@@ -198,8 +202,9 @@ def test_c32_sign_in_redirected_to_another_host_fails_and_stores_nothing(
         wait_phase(qtbot, session, Phase.FAILED)
 
     assert evil.seen == []
-    assert "elsewhere" in session.view.detail
-    assert_plain(session.view.detail)
+    assert f"answered with a redirect to {evil.url}/token." in session.view.detail
+    assert "KIT_TOKEN_URL" in session.view.detail
+    assert_plain(session.view.detail.replace(evil.url, "elsewhere"))
     assert stored_data(backend) is None
     assert session.services.tokens.tokens is None
 

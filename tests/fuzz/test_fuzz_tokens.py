@@ -34,6 +34,7 @@ from kit_desktop.errors import (
     NetworkError,
     ReconnectNeededError,
     ServerError,
+    TokenEndpointRedirectError,
 )
 from kit_desktop.http import Timeouts
 from tests.fuzz.loopback_inputs import weighted
@@ -289,10 +290,10 @@ def seen_body(reply: Scripted) -> object | None:
 
 def expected_failure(reply: Scripted, refreshing: bool) -> type[KitError] | None:
     """The error type the documented mapping gives (``KitError`` when only its base is sure)."""
+    if 300 <= reply.status < 400:  # never read: a wrong setting, whatever the body
+        return TokenEndpointRedirectError
     if reply.status not in (204, 304) and len(reply.body) > MAX_TOKEN_RESPONSE:
         return NetworkError
-    if 300 <= reply.status < 400:
-        return MalformedResponseError
     body = seen_body(reply)
     error = body.get("error") if isinstance(body, dict) else None
     if error == "invalid_grant":

@@ -34,8 +34,9 @@ from kit_desktop.sandbox.messages import Request, Response
 from tests.helpers import flow
 
 TIMEOUTS = Timeouts(2, 5)
-LIMIT_MESSAGE = re.compile(
-    r"^Kit's limit of 600 requests a minute was reached; try again in (\d+) s\.$"
+LIMIT_MESSAGE = re.compile(  # the sandbox's limit is lower than the 600 this app counts to
+    r"^Kit asked Kit Desktop to slow down \(too many requests on this connection; another "
+    r"program may be using it too\); try again in (\d+) s\.$"
 )
 
 
@@ -219,6 +220,34 @@ def test_a_second_401_after_renewing_needs_reconnecting(kit: Connected) -> None:
 
 
 # --- 429 --------------------------------------------------------------------------------------
+
+
+def test_kits_429s_in_a_row_back_off_exponentially_when_the_meter_cannot_say() -> None:
+    """Kit's 429 has no Retry-After; this app's meter is far from 600, so waits double."""
+    with CountingSandbox(auto_approve=True, rate_limit=1) as server:
+        kit = connect(server)
+        assert kit.client.request("GET", "/v4/tags").status == 200
+        waits = []
+        for _ in range(4):
+            with pytest.raises(RateLimitedError) as caught:
+                kit.client.request("GET", "/v4/tags")
+            waits.append(caught.value.retry_after)
+        assert waits == [2.0, 4.0, 8.0, 16.0]
+        assert kit.client.meter.used() < 10
+
+
+def test_a_429_this_apps_own_count_explains_names_kits_limit() -> None:
+    with CountingSandbox(auto_approve=True, rate_limit=3) as server:
+        client = connect(server, rate_limit=3).client
+        for _ in range(3):
+            assert client.request("GET", "/v4/tags").status == 200
+        with pytest.raises(RateLimitedError) as caught:
+            client.request("GET", "/v4/tags")
+        assert caught.value.counted
+        assert caught.value.user_message.startswith(
+            "Kit's limit of 3 requests a minute was reached; try again in"
+        )
+        assert caught.value.retry_after > 50  # until the oldest of the three leaves the minute
 
 
 def test_rate_limit_raises_with_a_wait_and_nothing_is_retried() -> None:

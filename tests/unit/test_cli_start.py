@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from kit_desktop.sandbox import SandboxServer
+from tests.helpers.kit_env import kit_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENT = "cli-start-client"
@@ -32,20 +33,9 @@ def kit() -> Iterator[SandboxServer]:
 
 
 def environment(server: SandboxServer, tmp_path: Path) -> dict[str, str]:
-    base = server.base_url.rstrip("/")
-    return {
-        **os.environ,
-        "KIT_CLIENT_ID": CLIENT,
-        "KIT_AUTHORIZE_URL": f"{base}/v4/oauth/authorize",
-        "KIT_TOKEN_URL": f"{base}/v4/oauth/token",
-        "KIT_REVOKE_URL": f"{base}/v4/oauth/revoke",
-        "KIT_API_URL": base,
-        "KIT_ROUTE": "direct",
-        "KIT_REDIRECT_URI": "http://127.0.0.1:0/callback",
-        "XDG_DATA_HOME": str(tmp_path / "data"),
-        "XDG_CONFIG_HOME": str(tmp_path / "config"),
-        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",  # this run's memory
-    }
+    env = kit_environment(server.base_url, CLIENT, tmp_path)
+    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"  # this run's memory
+    return env
 
 
 def run(code: str, env: dict[str, str]) -> list[str]:

@@ -37,7 +37,9 @@ from kit_desktop.errors import (
     MalformedResponseError,
     NetworkError,
     ReconnectNeededError,
+    RevokeRefusedError,
     ServerError,
+    TokenEndpointRedirectError,
 )
 from kit_desktop.http import Timeouts
 from kit_desktop.sandbox import SandboxServer
@@ -505,10 +507,9 @@ def test_c32_sandbox_redirect_is_not_followed(
         "refresh": lambda: client.refresh("precious-refresh-token"),
         "revoke": lambda: client.revoke("precious-refresh-token", "refresh_token"),
     }
-    with pytest.raises(KitError) as caught:
+    with pytest.raises(TokenEndpointRedirectError) as caught:
         calls[operation]()
-    assert isinstance(caught.value, MalformedResponseError)
-    assert "elsewhere" in caught.value.user_message
+    assert f"answered with a redirect to {evil.url}/steal." in caught.value.user_message
     assert evil.requests == []
 
 
@@ -532,7 +533,7 @@ def test_c32_redirect_with_an_error_body_is_still_a_redirect(
     capture: CaptureServer, evil: CaptureServer
 ) -> None:
     capture.answer(307, {"error": "invalid_grant"}, {"Location": f"{evil.url}/steal"})
-    with pytest.raises(MalformedResponseError):
+    with pytest.raises(TokenEndpointRedirectError):
         capture_client(capture).refresh("precious-refresh-token")
     assert evil.requests == []
 
@@ -891,8 +892,10 @@ def test_c44_revoke_unknown_token_succeeds(sandbox: SandboxServer) -> None:
 @pytest.mark.parametrize("status", [500, 503])
 def test_c44_revoke_server_error_raises(sandbox: SandboxServer, status: int) -> None:
     sandbox.set_fault(REVOKE_PATH, Fault("status", status=status, times=1))
-    with pytest.raises(ServerError):
+    with pytest.raises(RevokeRefusedError) as caught:
         sandbox_client(sandbox).revoke("some-token", "refresh_token")
+    assert caught.value.status == status
+    assert caught.value.user_message == f"Kit said (HTTP {status}): “Simulated failure.”"
 
 
 def test_c44_revoke_network_error_raises(sandbox: SandboxServer) -> None:
@@ -903,11 +906,21 @@ def test_c44_revoke_network_error_raises(sandbox: SandboxServer) -> None:
 
 def test_c44_revoke_refusal_is_typed(capture: CaptureServer) -> None:
     capture.answer(400, {"error": "invalid_request", "error_description": "token missing"})
-    with pytest.raises(ClientConfigError):
+    with pytest.raises(RevokeRefusedError) as caught:
         capture_client(capture).revoke("t", "refresh_token")
+    assert caught.value.kit_message == "token missing"
     capture.answer(400, {"error": "unsupported_token_type"})
-    with pytest.raises(KitError):
+    with pytest.raises(RevokeRefusedError) as caught:
         capture_client(capture).revoke("t", "refresh_token")
+    assert caught.value.kit_message == "unsupported_token_type"
+    capture.answer(403, {"errors": ["Not allowed", 7, "for this app"]})
+    with pytest.raises(RevokeRefusedError) as caught:
+        capture_client(capture).revoke("t", "refresh_token")
+    assert caught.value.kit_message == "Not allowed for this app"
+    capture.answer(502, b"<html>\x00gateway</html>")
+    with pytest.raises(RevokeRefusedError) as caught:
+        capture_client(capture).revoke("t", "refresh_token")
+    assert caught.value.user_message == "Kit said (HTTP 502): “Bad Gateway.”"
 
 
 # --- 58: ~/.netrc is never used --------------------------------------------------------------
@@ -939,3 +952,33 @@ def test_c58_netrc_is_not_used(
     client.revoke("rt", "refresh_token")
     assert len(capture.requests) == 4
     assert [r.header("Authorization") for r in capture.requests[1:]] == [None, None, None]
+
+
+@pytest.mark.parametrize(
+    ("words", "code"),
+    [
+        (
+            "The provided authorization grant is invalid, expired, revoked, does not match the "
+            "redirection URI used in the authorization request, or was issued to another client.",
+            "invalid_grant",
+        ),
+        (
+            "Client authentication failed due to unknown client, no client authentication "
+            "included, or unsupported authentication method.",
+            "invalid_client",
+        ),
+        (
+            "The authorization grant type is not supported by the authorization server.",
+            "unsupported_grant_type",
+        ),
+        ("The requested scope is invalid, unknown, or malformed.", "invalid_scope"),
+        ("The refresh_token parameter is missing.", "invalid_request"),
+        ("Something Kit has never said before", ""),
+    ],
+)
+def test_kits_errors_shape_is_read_back_to_the_oauth_code(words: str, code: str) -> None:
+    """Kit (Doorkeeper) may answer ``{"errors": [description]}`` with no ``error`` code."""
+    from kit_desktop.auth.oauth import _code_from_kit_words
+
+    assert _code_from_kit_words({"errors": [words]}) == code
+    assert _code_from_kit_words({"error": "invalid_grant"}) is None  # RFC shape: read as is

@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from kit_desktop import words
-from kit_desktop.errors import KitError, RelayPageMissingError, ServerError
+from kit_desktop.errors import (
+    KitTimeoutError,
+    NetworkError,
+    RelayPageMissingError,
+    RevokeRefusedError,
+    ServerError,
+)
 from kit_desktop.state import AccountView, Phase
 
 UI = Path(words.__file__).parent / "ui"
@@ -81,10 +87,37 @@ def test_a_build_that_cannot_reach_kit_says_so_in_the_headline() -> None:
 
 def test_a_disconnect_says_whether_kit_was_told() -> None:
     assert words.revoke_outcome(None) == words.REVOKED
-    unreached = words.revoke_outcome(KitError("Kit did not answer."))
-    assert unreached.startswith("Removed from this computer.")
+    unreached = words.revoke_outcome(NetworkError("Kit did not answer."))
+    assert unreached.startswith("Removed from this computer. Kit could not be reached")
     assert unreached.endswith("Kit did not answer.")
+
+
+def test_a_disconnect_says_unreachable_only_when_kit_was() -> None:
+    assert "could not be reached" in words.revoke_problem(KitTimeoutError())
+    refused = words.revoke_outcome(RevokeRefusedError(503, "Simulated failure."))
+    assert "could not be reached" not in refused
+    assert refused.startswith("Removed from this computer. Kit answered but did not cancel")
+    assert "Kit said (HTTP 503): “Simulated failure.”" in refused
+    assert "may keep working until it expires" in refused
+    assert refused.endswith("remove Kit Desktop's access in your Kit account.")
+    assert "expires (tomorrow)." in words.revoke_problem(RevokeRefusedError(400), "tomorrow")
 
 
 def test_braces_in_a_name_are_shown_as_written() -> None:
     assert words.done_page("{who} {0}") == "Connected as {who} {0}."
+
+
+def test_a_404_does_not_blame_a_correct_path_and_names_the_request_that_helps() -> None:
+    from kit_desktop.api.endpoints import PRESETS
+
+    sentence = words.api_problem(404, "Not Found")
+    assert "Check the path" not in sentence and sentence.endswith("Kit says: Not Found")
+    named = re.findall(r"“([^”]+)”", sentence)
+    assert named and all(name.capitalize() in PRESETS for name in named)
+
+
+def test_every_refusal_status_has_words_and_kits_own_follow() -> None:
+    for status in (400, 401, 403, 404, 409, 422, 429, 500, 503):
+        sentence = words.api_problem(status, "Kit's reason")
+        assert sentence.endswith("Kit says: Kit's reason") and len(sentence) > 30
+    assert words.api_problem(200, "") == ""
