@@ -22,10 +22,11 @@ from kit_desktop.auth.browser import BrowserOpener, open_system_browser
 from kit_desktop.auth.loopback import AuthorizationResponse, LoopbackReceiver
 from kit_desktop.cli_args import add_commands
 from kit_desktop.config import Settings
-from kit_desktop.errors import KitError, ReconnectNeededError
+from kit_desktop.errors import CommandLineStorageError, KitError, ReconnectNeededError
 from kit_desktop.words import api_problem, revoke_problem
 
 if TYPE_CHECKING:
+    from kit_desktop.auth.tokenset import TokenSet
     from kit_desktop.connection import Connection
     from kit_desktop.services import Services
 
@@ -110,7 +111,9 @@ class Cli:
             response = self._wait_while_preparing(receiver)
             with _serving_done_page(receiver):
                 try:
+                    self._check_storage()  # before Kit issues anything: no exchange without it
                     kept = self.connection.keep(self.connection.exchange(response.code, attempt))
+                    self._check_storage(kept.tokens)  # a keyring that lost the write
                 except KitError as exc:
                     receiver.finish(False, exc.user_message)
                     raise
@@ -122,6 +125,27 @@ class Cli:
             self._say(f"Kit could not say who is connected just now. {kept.problem.user_message}")
         self._storage_note()
         return 0
+
+    def _check_storage(self, issued: TokenSet | None = None) -> None:
+        """Refuse to connect when the tokens could not outlive this command.
+
+        Each command is its own process: without secure storage the next one would not be
+        connected, and nothing could revoke what Kit issued. Before the exchange nothing
+        is issued; after it (a keyring that lost the write), the new tokens are revoked.
+
+        Raises:
+            CommandLineStorageError: The storage is not secure.
+        """
+        store = self.services.store
+        if store.is_secure:
+            return
+        warning = store.warning or self.services.tokens.warning
+        error = CommandLineStorageError(
+            "" if warning is None else warning.user_message, detail=store.location
+        )
+        if issued is not None:
+            self.connection.discard(issued, ())
+        raise error
 
     def _wait_while_preparing(self, receiver: LoopbackReceiver) -> AuthorizationResponse:
         """Wait for Kit's answer; meanwhile load the connection and find the keyring.
@@ -140,7 +164,11 @@ class Cli:
         waiter = threading.Thread(target=wait, name="kit-callback", daemon=True)
         waiter.start()
         try:
-            self.services.store.location  # noqa: B018 - finds the keyring now, not after Allow
+            if not self.services.store.is_secure:  # finds the keyring now, not after Allow
+                self._say(
+                    "Note: this computer's secure storage is not available, so the command "
+                    "line will not be able to keep the connection. You can stop with Ctrl+C."
+                )
             while waiter.is_alive():
                 waiter.join(0.2)  # in steps, so Ctrl+C is noticed
         except BaseException:

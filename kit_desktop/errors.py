@@ -251,6 +251,26 @@ class StorageError(KitError):
     )
 
 
+class CommandLineStorageError(KitError):
+    """The command line cannot keep a connection: no secure storage, and each command is new.
+
+    Attributes:
+        why: The storage's own problem, in plain words ('' when it gave none).
+    """
+
+    def __init__(self, why: str = "", *, detail: str = "") -> None:
+        self.why = why
+        reason = f" ({why.rstrip('.')})" if why else ""
+        super().__init__(
+            "Not connected: the command line can't keep a connection on this computer, "
+            f"because its secure storage is not available{reason}, and every command runs "
+            "on its own. Nothing was kept. Set up or unlock your system keyring and run "
+            "connect again, or use the Kit Desktop window, which keeps the connection until "
+            "you close it.",
+            detail=detail,
+        )
+
+
 class StorageLockedError(StorageError):
     """The keyring is locked (the unlock prompt was dismissed or refused)."""
 

@@ -186,18 +186,39 @@ def test_c46_the_null_backend_is_not_believed_and_next_run_is_not_connected(
     browser = UserBrowser("allow")
     cli = Cli(settings, services=services, opener=browser.open, out=out, err=err)
 
-    assert run_cli(cli, "connect") == 0
+    assert run_cli(cli, "connect") == 1  # each command is its own process: refuse (issue 16)
 
-    assert out.getvalue().splitlines()[-1].startswith("Connected to Kit as ")
-    assert "Secure storage is turned off" in err.getvalue()
+    said = err.getvalue().strip().splitlines()[-1]
+    assert said.startswith("Not connected: the command line can't keep a connection")
+    assert "Connected" not in out.getvalue()
     assert not services.store.is_secure
     assert services.store.location == SESSION_ONLY
-    assert services.tokens.tokens is not None
+    assert services.tokens.tokens is None
+    assert kit.oauth.token_requests == 0, "no exchange: Kit issued nothing nothing could revoke"
     assert keyring.get_keyring().get_password(SERVICE_NAME, "sandbox#" + SANDBOX_CLIENT_ID) is None
     later = io.StringIO()
     next_run = Cli(settings, services=build_services(settings), out=later, err=io.StringIO())
     assert run_cli(next_run, "status") == 1
     assert later.getvalue().strip() == "Not connected to Kit."
+
+
+@pytest.mark.expected_log(r"^Tokens are kept for this session only: ", logger="kit_desktop.auth")
+def test_c46_connect_revokes_what_a_keyring_that_keeps_nothing_lost(kit: SandboxServer) -> None:
+    """The read-back finds the write gone only after Kit issued the tokens: revoke them."""
+    settings = sandbox_settings(kit.base_url)
+    services = make_services(settings, ForgetfulKeyring())
+    err = io.StringIO()
+    cli = Cli(
+        settings, services=services, opener=UserBrowser("allow").open, out=io.StringIO(), err=err
+    )
+
+    assert run_cli(cli, "connect") == 1
+
+    assert err.getvalue().strip().splitlines()[-1].startswith("Not connected: the command line")
+    assert kit.oauth.token_requests == 1  # the exchange happened, then the write was lost
+    issued = [t for t in kit.oauth.issued_secrets() if kit.oauth.check_access_token(t).client_id]
+    assert issued == [], "every token Kit issued is revoked"
+    assert services.tokens.tokens is None
 
 
 @pytest.mark.expected_log(r"^Tokens are kept for this session only: ", logger="kit_desktop.auth")

@@ -136,16 +136,20 @@ def test_no_browser_prints_the_url_and_the_test_opens_it(kit: Kit) -> None:
     assert "connected" in page.text.lower()
 
 
-def test_without_a_keyring_the_connection_lasts_only_this_command(kit: Kit, tmp_path: Path) -> None:
+def test_without_a_keyring_connect_refuses_and_kit_issues_nothing(kit: Kit, tmp_path: Path) -> None:
+    """Each command is its own process: a connection only in memory would be lost at once."""
     env = {**browser_env("allow", tmp_path / "b.json"), "DBUS_SESSION_BUS_ADDRESS": ""}
-    code, _out, err = kit.run("connect", env=env)
-    assert code == 0, err
-    assert "secure storage is not available" in err
+    code, out, err = kit.run("connect", env=env)
+    assert code == 1, err
+    assert "the command line will not be able to keep the connection" in err  # said at once
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("Not connected: the command line can't keep a connection")
+    assert "use the Kit Desktop window" in last
+    assert "Connected to Kit" not in out
+    oauth = kit.server.oauth  # no token was issued, or every one was revoked
+    assert [s for s in oauth.issued_secrets() if oauth.check_access_token(s).status == "ok"] == []
     code, _, _ = kit.run("status", env={"DBUS_SESSION_BUS_ADDRESS": ""})
     assert code == 1
-    issued = kit.server.oauth.issued_secrets()
-    files = [p for p in tmp_path.rglob("*") if p.is_file()]
-    assert [p for p in files if any(s in p.read_text(errors="replace") for s in issued)] == []
 
 
 def test_debug_logging_leaks_no_code_state_verifier_or_token(kit: Kit, tmp_path: Path) -> None:
