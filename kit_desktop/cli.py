@@ -19,10 +19,15 @@ from typing import TYPE_CHECKING, TextIO
 
 from kit_desktop.auth.attempt import PracticeKit, begin_attempt
 from kit_desktop.auth.browser import BrowserOpener, open_system_browser
-from kit_desktop.auth.loopback import AuthorizationResponse, LoopbackReceiver
+from kit_desktop.auth.loopback import DEFAULT_TIMEOUT, AuthorizationResponse, LoopbackReceiver
 from kit_desktop.cli_args import add_commands
 from kit_desktop.config import Settings
-from kit_desktop.errors import CommandLineStorageError, KitError, ReconnectNeededError
+from kit_desktop.errors import (
+    CommandLineStorageError,
+    FlowTimeoutError,
+    KitError,
+    ReconnectNeededError,
+)
 from kit_desktop.words import api_problem, revoke_problem
 
 if TYPE_CHECKING:
@@ -60,6 +65,7 @@ class Cli:
         if services is not None:
             self.services = services
         self.opener = opener
+        self.flow_timeout = DEFAULT_TIMEOUT  # how long connect waits for Allow
         self.out = out or sys.stdout
         self.err = err or sys.stderr
 
@@ -90,6 +96,9 @@ class Cli:
             if self.practice is not None:  # before anything asks the practice Kit
                 self.connection.share_with_practice()
             return handlers[args.command](args)
+        except FlowTimeoutError as exc:  # the window's words name its button; here, the command
+            self._say(FlowTimeoutError(exc.seconds, again="Run connect again").user_message)
+            return 1
         except KitError as exc:
             log.info("%s failed: %s", args.command, exc.detail or type(exc).__name__, exc_info=True)
             self._say(exc.user_message)
@@ -100,14 +109,17 @@ class Cli:
 
     def connect(self, args: argparse.Namespace) -> int:
         """Run the whole browser flow and keep the tokens."""
-        receiver, attempt = begin_attempt(self.settings, self.practice)
+        receiver, attempt = begin_attempt(self.settings, self.practice, timeout=self.flow_timeout)
         with receiver:
             print(attempt.url, file=self.out, flush=True)
             if args.no_browser:
                 self._say("Open the link above in your browser, then click Allow.")
             elif not self._open(receiver):
                 self._say("Your browser could not be opened. Open the link above yourself.")
-            self._say("Waiting for you to click Allow in your browser...")
+            self._say(
+                "Waiting for you to click Allow in your browser (up to "
+                f"{_minutes(self.flow_timeout)}; Ctrl+C stops)..."
+            )
             response = self._wait_while_preparing(receiver)
             with _serving_done_page(receiver):
                 try:
@@ -294,6 +306,12 @@ def _serving_done_page(receiver: LoopbackReceiver) -> Iterator[None]:
         yield
     finally:
         thread.join(timeout=10)
+
+
+def _minutes(seconds: float) -> str:
+    if seconds >= 120:
+        return f"{seconds / 60:g} minutes"
+    return f"{seconds:g} second{'s' if seconds != 1 else ''}"
 
 
 def _message(error: KitError | None) -> str | None:

@@ -78,11 +78,39 @@ class ForeignIssuerError(AuthorizationError):
 
 
 class FlowTimeoutError(KitError):
-    """No answer came back from the browser in time."""
+    """No answer came back from the browser in time (the creator did not click Allow).
+
+    Attributes:
+        seconds: How long the app waited.
+        again: What starts a new attempt, as the creator sees it (a button or a command).
+    """
 
     default_message = (
-        "Kit did not answer in time. Click Connect to try again, and click Allow in your browser."
+        "Nothing came back from your browser in time, so nothing was connected. Click “Try "
+        "again”, then click Allow in your browser."
     )
+
+    def __init__(
+        self, seconds: float = 0.0, *, again: str = "Click “Try again”", detail: str = ""
+    ) -> None:
+        self.seconds = seconds
+        self.again = again
+        waited = _duration(seconds)
+        super().__init__(
+            f"Nothing came back from your browser{waited}, so nothing was connected. "
+            f"{again}, then click Allow in your browser.",
+            detail=detail,
+        )
+
+
+def _duration(seconds: float) -> str:
+    """`` within 5 minutes`` (or seconds), or '' when unknown."""
+    if seconds <= 0:
+        return " in time"
+    if seconds >= 60 and seconds % 60 == 0:
+        minutes = int(seconds // 60)
+        return f" within {minutes} minute{'s' if minutes != 1 else ''}"
+    return f" within {seconds:g} second{'s' if seconds != 1 else ''}"
 
 
 class LinkReusedError(KitError):

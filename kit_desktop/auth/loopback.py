@@ -210,7 +210,9 @@ class LoopbackReceiver:
                 if self._cancelled.is_set() or (should_stop is not None and should_stop()):
                     raise FlowCancelledError()
                 if self._clock() >= deadline:
-                    raise FlowTimeoutError(detail=f"no callback within {self._timeout:g} s")
+                    raise FlowTimeoutError(
+                        self._timeout, detail=f"no callback within {self._timeout:g} s"
+                    )
                 self._server.handle_request()
         outcome = self._outcome
         if isinstance(outcome, AuthorizationResponse):

@@ -56,6 +56,7 @@ from tests.helpers.fake_keyrings import (
     ForgetfulKeyring,
     KeychainLikeKeyring,
     LockedKeyring,
+    MemoryKeyring,
     PyWinTypesError,
     RaisingKeyring,
 )
@@ -408,3 +409,27 @@ def test_c48_an_unwrapped_winerror_1783_from_any_backend_is_caught() -> None:
 
     assert isinstance(store.warning, TokenTooLargeError)
     assert store.load() == payload
+
+
+def test_connect_on_the_command_line_says_how_long_it_waits_and_how_to_start_again(
+    kit: SandboxServer,
+) -> None:
+    """Issue 16, item 6: the wait is announced, and the timeout names the command."""
+    settings = sandbox_settings(kit.base_url)
+    err = io.StringIO()
+    cli = Cli(
+        settings, services=make_services(settings, MemoryKeyring()), out=io.StringIO(), err=err
+    )
+    cli.opener = lambda url: True  # a browser nobody looks at
+    cli.flow_timeout = 1
+
+    assert run_cli(cli, "connect") == 1
+
+    lines = err.getvalue().strip().splitlines()
+    assert (
+        "Waiting for you to click Allow in your browser (up to 1 second; Ctrl+C stops)..." in lines
+    )
+    assert lines[-1] == (
+        "Nothing came back from your browser within 1 second, so nothing was connected. "
+        "Run connect again, then click Allow in your browser."
+    )

@@ -121,3 +121,14 @@ def test_every_refusal_status_has_words_and_kits_own_follow() -> None:
         sentence = words.api_problem(status, "Kit's reason")
         assert sentence.endswith("Kit says: Kit's reason") and len(sentence) > 30
     assert words.api_problem(200, "") == ""
+
+
+def test_the_timeout_blames_no_one_and_names_the_button_the_card_shows_then() -> None:
+    from kit_desktop.errors import FlowTimeoutError
+
+    assert FlowTimeoutError(300).user_message == (
+        "Nothing came back from your browser within 5 minutes, so nothing was connected. "
+        "Click “Try again”, then click Allow in your browser."
+    )
+    card = (UI / "connection_card.py").read_text()
+    assert 'if phase is Phase.FAILED:\n            return self.tr("Try again")' in card
