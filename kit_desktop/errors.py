@@ -22,6 +22,11 @@ class KitError(Exception):
         return self.user_message if not self.detail else f"{self.user_message} ({self.detail})"
 
 
+def as_kit_error(error: object) -> KitError:
+    """``error`` if it is a :class:`KitError`, else a plain one naming its type (for logs)."""
+    return error if isinstance(error, KitError) else KitError(detail=repr(type(error)))
+
+
 class ConfigError(KitError):
     """The app's configuration (kit_app.toml or KIT_* variables) is not usable."""
 

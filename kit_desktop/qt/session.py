@@ -29,11 +29,13 @@ from kit_desktop.errors import (
     AuthorizationError,
     ConsentDeniedError,
     FlowCancelledError,
+    FlowTimeoutError,
     KitError,
     NotConnectedError,
     PasteError,
     ReconnectNeededError,
     RelayPageMissingError,
+    as_kit_error,
 )
 from kit_desktop.qt.attempt_runner import AttemptRunner
 from kit_desktop.qt.diagnostics import diagnostics_text
@@ -331,7 +333,7 @@ class KitSession(QObject):
     def report_reconnect_needed(self, error: object) -> None:
         """Kit refused the saved access during an API request: show Reconnect needed."""
         if self._view.phase.has_tokens:
-            self._show(step.reconnect_needed(self._view, _kit_error(error)))
+            self._show(step.reconnect_needed(self._view, as_kit_error(error)))
 
     def shutdown(self) -> None:
         """Stop the receiver thread and background work (window closing)."""
@@ -410,11 +412,13 @@ class KitSession(QObject):
     @Slot(object)
     def _on_loopback_failed(self, error: object) -> None:
         if self._view.phase in (Phase.OPENING, Phase.WAITING):
-            self._on_attempt_ended(_kit_error(error))
+            self._on_attempt_ended(as_kit_error(error))
 
     def _on_attempt_ended(self, exc: KitError) -> None:
         """Show why the attempt ended; after an install, go back to the saved connection."""
         self.attempts.end()
+        if not isinstance(exc, FlowCancelledError | FlowTimeoutError):  # the browser answered
+            self.attention_requested.emit()  # (Deny, or an error): come forward, as for Allow
         if self._resume_saved(exc):
             return
         if isinstance(exc, FlowCancelledError | ConsentDeniedError):  # not failures
@@ -493,7 +497,3 @@ class KitSession(QObject):
         """The one way the card changes: keep ``view`` and tell the widgets."""
         self._view = view
         self.changed.emit(view)
-
-
-def _kit_error(error: object) -> KitError:
-    return error if isinstance(error, KitError) else KitError(detail=repr(type(error)))

@@ -292,6 +292,32 @@ def test_deny_then_connect_again_with_fresh_values(
     assert first.url != second.url
 
 
+def test_deny_brings_the_window_forward_cancel_and_timeout_do_not(
+    qtbot: QtBot, server: SandboxServer, sessions: Sessions
+) -> None:
+    """Issue 16, item 12: Kit's answer, Allow or Deny, brings the window to the front."""
+    browser = UserBrowser("deny")
+    session = sessions.new(server, browser=browser, flow_timeout=1)
+    called: list[object] = []
+    session.attention_requested.connect(lambda: called.append("front"))
+    launch(qtbot, session)
+
+    session.connect_to_kit()
+    qtbot.waitUntil(lambda: "You chose not to connect" in session.view.detail, timeout=WAIT_MS)
+    browser.join()
+    assert called == ["front"]
+
+    browser.decision = "ignore"
+    session.connect_to_kit()
+    wait_phase(qtbot, session, Phase.FAILED, timeout=5000)  # the 1 s wait ran out
+    qtbot.waitUntil(lambda: not session.busy, timeout=WAIT_MS)
+    session.connect_to_kit()
+    wait_phase(qtbot, session, Phase.WAITING)
+    session.cancel()
+    wait_phase(qtbot, session, Phase.NOT_CONNECTED)
+    assert called == ["front"], "nothing came from Kit: the window stays where it is"
+
+
 def test_no_answer_times_out(qtbot: QtBot, server: SandboxServer, sessions: Sessions) -> None:
     session = sessions.new(server, flow_timeout=1)
     attempts = attempts_of(session)
