@@ -27,6 +27,7 @@ from kit_desktop.errors import (
     FlowTimeoutError,
     KitError,
     ReconnectNeededError,
+    how_long,
 )
 from kit_desktop.words import api_problem, revoke_problem
 
@@ -118,7 +119,7 @@ class Cli:
                 self._say("Your browser could not be opened. Open the link above yourself.")
             self._say(
                 "Waiting for you to click Allow in your browser (up to "
-                f"{_minutes(self.flow_timeout)}; Ctrl+C stops)..."
+                f"{how_long(self.flow_timeout)}; Ctrl+C stops)..."
             )
             response = self._wait_while_preparing(receiver)
             with _serving_done_page(receiver):
@@ -306,12 +307,6 @@ def _serving_done_page(receiver: LoopbackReceiver) -> Iterator[None]:
         yield
     finally:
         thread.join(timeout=10)
-
-
-def _minutes(seconds: float) -> str:
-    if seconds >= 120:
-        return f"{seconds / 60:g} minutes"
-    return f"{seconds:g} second{'s' if seconds != 1 else ''}"
 
 
 def _message(error: KitError | None) -> str | None:

@@ -100,7 +100,7 @@ class FlowTimeoutError(KitError):
     ) -> None:
         self.seconds = seconds
         self.again = again
-        waited = _duration(seconds)
+        waited = f" within {how_long(seconds)}" if seconds > 0 else " in time"
         super().__init__(
             f"Nothing came back from your browser{waited}, so nothing was connected. "
             f"{again}, then click Allow in your browser.",
@@ -108,14 +108,12 @@ class FlowTimeoutError(KitError):
         )
 
 
-def _duration(seconds: float) -> str:
-    """`` within 5 minutes`` (or seconds), or '' when unknown."""
-    if seconds <= 0:
-        return " in time"
+def how_long(seconds: float) -> str:
+    """A wait in words: ``5 minutes`` for whole minutes, else ``90 seconds`` or ``1 second``."""
     if seconds >= 60 and seconds % 60 == 0:
         minutes = int(seconds // 60)
-        return f" within {minutes} minute{'s' if minutes != 1 else ''}"
-    return f" within {seconds:g} second{'s' if seconds != 1 else ''}"
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return f"{seconds:g} second{'s' if seconds != 1 else ''}"
 
 
 class LinkReusedError(KitError):

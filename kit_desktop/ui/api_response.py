@@ -20,9 +20,10 @@ from PySide6.QtWidgets import (
 
 from kit_desktop.ui.api_tabs import page_tabs
 from kit_desktop.ui.api_text import ChunkedText, FindBar
-from kit_desktop.ui.api_words import meta_line, problem_sentence, status_tone
+from kit_desktop.ui.api_words import meta_line, status_tone
 from kit_desktop.ui.notice import Notice
 from kit_desktop.ui.theme import plain_label, relative_font, set_muted
+from kit_desktop.words import api_problem
 
 if TYPE_CHECKING:
     from kit_desktop.qt.api_requests import ApiResult
@@ -216,7 +217,7 @@ class ApiResponseView(QWidget):
         self._status.show()
         self._meta.setText(meta_line(result))
         self._meta.show()
-        problem = problem_sentence(response.status, result.errors)
+        problem = api_problem(response.status, result.errors)
         self._message.set_text(problem)
         self._message.setVisible(bool(problem))
         self._previous.setVisible(

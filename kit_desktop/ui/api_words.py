@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QCoreApplication, QLocale
 
 from kit_desktop.ui.theme import Tone
-from kit_desktop.words import api_problem
 
 if TYPE_CHECKING:
     from kit_desktop.qt.api_requests import ApiResult
@@ -48,8 +47,3 @@ def meta_line(result: ApiResult) -> str:
     if response.truncated:
         parts.append(_tr("only the first {size} were read").format(size=format_size(response.size)))
     return "  ·  ".join(parts)
-
-
-def problem_sentence(status: int, errors: str) -> str:
-    """What an error status means, in plain words, then Kit's own words ('' for success)."""
-    return api_problem(status, errors)

@@ -28,7 +28,7 @@ from kit_desktop.sandbox import SandboxServer
 from kit_desktop.sandbox.faults import Fault
 from kit_desktop.services import Services
 from kit_desktop.state import Phase
-from kit_desktop.ui.api_words import problem_sentence
+from kit_desktop.words import api_problem
 from tests.catalogue.cd_helpers import (
     FAST,
     REDIRECT_URI,
@@ -295,7 +295,7 @@ def test_c43_a_403_for_scope_never_refreshes_and_says_not_allowed(world: World, 
         assert len(api.seen) == 1
     assert (answer.status, answer.retried) == (403, False)
     assert world.refresh_posts() == []
-    sentence = problem_sentence(answer.status, answer.error_summary())
+    sentence = api_problem(answer.status, answer.error_summary())
     assert "not allowed" in sentence
     assert "Insufficient scope" in sentence
 
