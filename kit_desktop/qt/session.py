@@ -21,7 +21,7 @@ from kit_desktop import transitions as step
 from kit_desktop import words
 from kit_desktop.auth.attempt import AuthorizationAttempt, PracticeKit
 from kit_desktop.auth.browser import BrowserOpener, open_system_browser
-from kit_desktop.auth.install_entry import ASKING_CREATOR, InstallAnswer, InstallRefused
+from kit_desktop.auth.install_entry import InstallAnswer
 from kit_desktop.auth.loopback import AuthorizationResponse
 from kit_desktop.auth.paste import code_from_paste
 from kit_desktop.connection import Connection, Snapshot
@@ -37,6 +37,7 @@ from kit_desktop.errors import (
     RelayPageMissingError,
     as_kit_error,
 )
+from kit_desktop.qt import install_intents
 from kit_desktop.qt.attempt_runner import AttemptRunner
 from kit_desktop.qt.diagnostics import diagnostics_text
 from kit_desktop.qt.finisher import Finisher
@@ -180,70 +181,13 @@ class KitSession(QObject):
         self.attempts.open_browser()
 
     def start_install(self, back_to: str, trusted: bool = True) -> InstallAnswer:
-        """Kit's App Store asked to connect: start an attempt that ends back at ``back_to``.
-
-        The browser is already on the app's install entry, so it is not opened again: the
-        entry sends it to the returned authorization URL. Any web page can make a browser
-        open that entry, so a running attempt or a saved connection is never replaced on
-        its say-so, and nothing starts for a caller whose account cannot be told
-        (catalogue 70, 71): then the creator is asked in the window
-        (:attr:`install_question`) and :data:`ASKING_CREATOR` is returned; if they agree,
-        the install goes on in a new browser tab (:meth:`answer_install`).
-
-        Args:
-            back_to: Kit's app page, already checked against the allowed hosts.
-            trusted: Whether the request is known to come from this account's browser
-                (False where the platform cannot tell).
-
-        Returns:
-            The new attempt's authorization URL, :data:`ASKING_CREATOR`, or an
-            :class:`InstallRefused` saying why nothing could start.
-        """
-        if self.renewer.disconnecting:
-            return InstallRefused(words.INSTALL_WHILE_DISCONNECTING)
-        idle = self._checked and self._view.phase is Phase.NOT_CONNECTED
-        if not (trusted and idle and not self.attempts.listening and not self._view.holds_tokens):
-            self._pending_install = back_to
-            self.install_question.emit(
-                words.install_question(
-                    attempt_running=self.attempts.listening or self._view.phase.attempt_running,
-                    holds_tokens=self._view.holds_tokens,
-                    account=self._view.account,
-                )
-            )
-            return ASKING_CREATOR
-        attempt = self._begin_attempt(back_to=back_to)
-        if isinstance(attempt, KitError):
-            return InstallRefused(attempt.user_message)
-        self.attention_requested.emit()
-        self._show(step.install_waiting(self._view, until=self.clock() + self.flow_timeout))
-        return attempt.url
+        """Kit's App Store asked to connect: :func:`kit_desktop.qt.install_intents.start`."""
+        return install_intents.start(self, back_to, trusted)
 
     @Slot(bool)
     def answer_install(self, agreed: bool) -> None:
-        """The creator's answer to :attr:`install_question`: go on with Kit's install, or not.
-
-        Going on ends a running attempt (and drops a renewal's result), keeps the saved
-        connection in use until the new one is kept (and revokes it then), and opens the
-        browser on the install's attempt.
-        """
-        back_to, self._pending_install = self._pending_install, None
-        if back_to is None or self.renewer.disconnecting:
-            return
-        if self.finisher.keeping:
-            self.notice.emit(words.INSTALL_WHILE_SAVING)
-            return
-        if not agreed:
-            self.notice.emit(words.INSTALL_NOT_STARTED)
-            return
-        if self.attempts.listening or self._view.phase.attempt_running:
-            self._abandon_attempt()
-        self.renewer.drop()  # a renewal in flight must not end the install's attempt
-        self._resume_tokens = self._resume_tokens or self._view.holds_tokens
-        if isinstance(self._begin_attempt(back_to=back_to), KitError):
-            return
-        self._show(step.opening(self._view))
-        self.attempts.open_browser()
+        """The creator's answer to :attr:`install_question`: :func:`install_intents.answer`."""
+        install_intents.answer(self, agreed)
 
     @Slot(str)
     def paste_response(self, text: str) -> None:

@@ -1,0 +1,89 @@
+"""The App Store install's two intents, on behalf of :class:`~kit_desktop.qt.session.KitSession`.
+
+Kit's App Store opens the app's install entry (``qt/installs.py`` runs it); the entry asks
+the session to start an attempt that ends back on Kit's page. Any web page can make a
+browser open that entry, so nothing is replaced on its say-so (catalogue 70, 71): then the
+creator is asked in the window, and :func:`answer` carries out what they chose.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from kit_desktop import transitions as step
+from kit_desktop import words
+from kit_desktop.auth.install_entry import ASKING_CREATOR, InstallAnswer, InstallRefused
+from kit_desktop.errors import KitError
+from kit_desktop.state import Phase
+
+if TYPE_CHECKING:
+    from kit_desktop.qt.session import KitSession
+
+
+def start(session: KitSession, back_to: str, trusted: bool = True) -> InstallAnswer:
+    """Kit's App Store asked to connect: start an attempt that ends back at ``back_to``.
+
+    The browser is already on the app's install entry, so it is not opened again: the
+    entry sends it to the returned authorization URL. A running attempt or a saved
+    connection is never replaced without the creator, and nothing starts for a caller
+    whose account cannot be told: then the creator is asked in the window
+    (``session.install_question``) and :data:`ASKING_CREATOR` is returned; if they agree,
+    the install goes on in a new browser tab (:func:`answer`).
+
+    Args:
+        session: The session to start the attempt in.
+        back_to: Kit's app page, already checked against the allowed hosts.
+        trusted: Whether the request is known to come from this account's browser
+            (False where the platform cannot tell).
+
+    Returns:
+        The new attempt's authorization URL, :data:`ASKING_CREATOR`, or an
+        :class:`InstallRefused` saying why nothing could start.
+    """
+    if session.renewer.disconnecting:
+        return InstallRefused(words.INSTALL_WHILE_DISCONNECTING)
+    view = session.view
+    listening = session.attempts.listening
+    idle = session._checked and view.phase is Phase.NOT_CONNECTED
+    if not (trusted and idle and not listening and not view.holds_tokens):
+        session._pending_install = back_to
+        session.install_question.emit(
+            words.install_question(
+                attempt_running=listening or view.phase.attempt_running,
+                holds_tokens=view.holds_tokens,
+                account=view.account,
+            )
+        )
+        return ASKING_CREATOR
+    attempt = session._begin_attempt(back_to=back_to)
+    if isinstance(attempt, KitError):
+        return InstallRefused(attempt.user_message)
+    session.attention_requested.emit()
+    session._show(step.install_waiting(session.view, until=session.clock() + session.flow_timeout))
+    return attempt.url
+
+
+def answer(session: KitSession, agreed: bool) -> None:
+    """The creator's answer to ``session.install_question``: go on with Kit's install, or not.
+
+    Going on ends a running attempt (and drops a renewal's result), keeps the saved
+    connection in use until the new one is kept (and revokes it then), and opens the
+    browser on the install's attempt.
+    """
+    back_to, session._pending_install = session._pending_install, None
+    if back_to is None or session.renewer.disconnecting:
+        return
+    if session.finisher.keeping:
+        session.notice.emit(words.INSTALL_WHILE_SAVING)
+        return
+    if not agreed:
+        session.notice.emit(words.INSTALL_NOT_STARTED)
+        return
+    if session.attempts.listening or session.view.phase.attempt_running:
+        session._abandon_attempt()
+    session.renewer.drop()  # a renewal in flight must not end the install's attempt
+    session._resume_tokens = session._resume_tokens or session.view.holds_tokens
+    if isinstance(session._begin_attempt(back_to=back_to), KitError):
+        return
+    session._show(step.opening(session.view))
+    session.attempts.open_browser()
