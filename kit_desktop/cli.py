@@ -29,12 +29,21 @@ from kit_desktop.errors import (
     ReconnectNeededError,
     how_long,
 )
-from kit_desktop.words import api_problem, revoke_problem
+from kit_desktop.reach import check_reachable
+from kit_desktop.words import REVOKED, api_problem, at_time, revoke_problem
 
 if TYPE_CHECKING:
     from kit_desktop.auth.tokenset import TokenSet
     from kit_desktop.connection import Connection
     from kit_desktop.services import Services
+
+#: What starts a new attempt on the command line, as the sentences about it name it.
+CONNECT_AGAIN = "run connect again"
+#: Said while connect waits, when a connection is saved already.
+REPLACES_NOTE = (
+    "Note: Kit Desktop is already connected on this computer. Clicking Allow replaces that "
+    "connection, and its access is cancelled at Kit. To keep it, stop with Ctrl+C."
+)
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +119,8 @@ class Cli:
 
     def connect(self, args: argparse.Namespace) -> int:
         """Run the whole browser flow and keep the tokens."""
+        if not self.settings.relay_missing:  # that one is said by begin_attempt
+            check_reachable(self.settings.authorize_url, again=CONNECT_AGAIN)
         receiver, attempt = begin_attempt(self.settings, self.practice, timeout=self.flow_timeout)
         with receiver:
             print(attempt.url, file=self.out, flush=True)
@@ -182,6 +193,8 @@ class Cli:
                     "Note: this computer's secure storage is not available, so the command "
                     "line will not be able to keep the connection. You can stop with Ctrl+C."
                 )
+            elif self.services.tokens.tokens is not None:
+                self._say(REPLACES_NOTE)
             while waiter.is_alive():
                 waiter.join(0.2)  # in steps, so Ctrl+C is noticed
         except BaseException:
@@ -284,9 +297,9 @@ class Cli:
         problem = self.connection.disconnect()
         if problem is not None:
             print("Disconnected on this computer.", file=self.out)
-            self._say(revoke_problem(problem, _local(tokens.expires_at)))
+            self._say(revoke_problem(problem, at_time(tokens.expires_at)))
         else:
-            print("Disconnected: Kit cancelled the access and it was removed here.", file=self.out)
+            print(REVOKED, file=self.out)
         return 0
 
     def _storage_note(self) -> None:

@@ -68,6 +68,23 @@ class Connection:
             return Snapshot(None, None, self.storage())
         return self._with_account()
 
+    def reread(self) -> Snapshot | None:
+        """Read the saved connection again (another copy changed it); None if unchanged.
+
+        Raises:
+            ReconnectNeededError: The connection saved now no longer works.
+        """
+        tokens = self.services.tokens
+        before = tokens.tokens
+        after = tokens.reload()
+        if after is None:
+            return None if before is None else Snapshot(None, None, self.storage())
+        if before is not None and _same(before, after):
+            return None
+        if self.practice is not None:
+            self.practice.recognise(after)
+        return self._with_account()
+
     def share_with_practice(self) -> TokenSet | None:
         """Load the saved tokens; in practice mode, make the new practice Kit recognise them."""
         tokens = self.services.tokens.tokens

@@ -230,6 +230,22 @@ class NetworkError(KitError):
     default_message = "Could not reach Kit. Check your internet connection and try again."
 
 
+class KitUnreachableError(NetworkError):
+    """Kit's sign-in page cannot be reached, so the browser was not sent there."""
+
+    default_message = (
+        "Kit can't be reached from this computer right now, so your browser was not opened. "
+        "Check your internet connection, then click “Try again”."
+    )
+
+    def __init__(self, *, again: str = "click “Try again”", detail: str = "") -> None:
+        super().__init__(
+            "Kit can't be reached from this computer right now, so your browser was not "
+            f"opened. Check your internet connection, then {again}.",
+            detail=detail,
+        )
+
+
 class KitTimeoutError(NetworkError):
     """Kit took too long to answer."""
 

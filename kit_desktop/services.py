@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from keyring.backend import KeyringBackend
 
 from kit_desktop.api.client import KitApiClient
+from kit_desktop.auth.change_stamp import stamp_beside
 from kit_desktop.auth.oauth import OAuthClient
 from kit_desktop.auth.refresh_lock import lock_for_profile
 from kit_desktop.auth.token_store import KeyringTokenStore, SessionTokenStore, profile_key
@@ -37,5 +38,6 @@ def build_services(settings: Settings, *, backend: KeyringBackend | None = None)
     oauth = OAuthClient(settings, session=session)
     profile = profile_key(settings.token_url, oauth.client_id)
     store = SessionTokenStore(KeyringTokenStore(profile, backend=backend))
-    tokens = TokenManager(oauth, store, process_lock=lock_for_profile(profile))
+    lock = lock_for_profile(profile)
+    tokens = TokenManager(oauth, store, process_lock=lock, changes=stamp_beside(lock.path))
     return Services(settings, oauth, store, tokens, KitApiClient(settings, tokens, session=session))

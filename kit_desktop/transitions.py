@@ -198,7 +198,9 @@ def disconnected(view: SessionView, problem: KitError | None) -> SessionView:
         view,
         phase=Phase.NOT_CONNECTED,
         headline=words.HEADLINES[Phase.NOT_CONNECTED],
-        detail=words.revoke_outcome(problem),
+        detail=words.revoke_outcome(
+            problem, None if view.tokens is None else view.tokens.expires_at
+        ),
         tokens=None,
         account=None,
         refreshing=False,

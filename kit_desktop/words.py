@@ -9,6 +9,9 @@ them ("Connect to Kit", "Copy link"), so a rename there is a rename here.
 
 from __future__ import annotations
 
+import time
+from datetime import datetime
+
 from kit_desktop.errors import FlowCancelledError, KitError, NetworkError, RelayPageMissingError
 from kit_desktop.state import AccountView, InstallQuestion, Phase
 
@@ -44,23 +47,33 @@ BROWSER_NOT_OPENED = (
 INSTALL_BROWSER_OPEN = "Kit is open in your browser. Click Allow there to finish installing."
 CANCELLED = "Connecting was cancelled."
 DISCONNECTING = "Disconnecting…"
-REVOKED = "Kit cancelled this app's access, and it was removed from this computer."
+REVOKED = (
+    "Disconnected: Kit Desktop's access to your Kit account is cancelled at Kit, and nothing "
+    "is kept on this computer."
+)
 REMOVED_HERE = "Removed from this computer."
+#: Another copy of the app (a second window, or the command line) disconnected.
+DISCONNECTED_ELSEWHERE = (
+    "Disconnected in another Kit Desktop window or on the command line. Click “Connect to "
+    "Kit” to connect again."
+)
 #: Why Kit was not told, when it could not be reached; ``{until}`` is `` (when)`` or ''.
 REVOKE_UNREACHED = (
-    "Kit could not be reached to cancel the access, so it may keep working until it "
-    "expires{until}. {problem}"
+    "Kit could not be reached to cancel the access. Nothing on this computer can use or "
+    "renew it any more, and Kit stops accepting it when it expires{until}. There is nothing "
+    "you need to do; to end it sooner, remove Kit Desktop's access in your Kit account."
 )
 #: Why Kit was not told, when it answered but did not cancel the access.
 REVOKE_REFUSED = (
     "Kit answered but did not cancel the access, so it may keep working until it "
-    "expires{until}. {problem} To end it sooner, remove Kit Desktop's access in your Kit "
-    "account."
+    "expires{until}. {problem} Nothing on this computer can use or renew it any more. To end "
+    "it sooner, remove Kit Desktop's access in your Kit account."
 )
 
 # --- notices (the status bar) and the browser's last page --------------------------------
 
 SAVED_IN = "Saved securely in {location}."
+CHANGED_ELSEWHERE = "The saved connection was changed by another copy of Kit Desktop; shown here."
 STILL_IN_USE = "{message} Your saved connection is still in use."
 INSTALL_NOT_STARTED = "Kit's install was not started. Nothing was changed."
 INSTALL_WHILE_SAVING = (
@@ -134,9 +147,28 @@ def failed_headline(error: KitError) -> str:
     return HEADLINES[Phase.FAILED]
 
 
-def revoke_outcome(problem: KitError | None) -> str:
-    """What a disconnect did: revoked at Kit, or only removed here (and why)."""
-    return REVOKED if problem is None else f"{REMOVED_HERE} {revoke_problem(problem)}"
+def revoke_outcome(problem: KitError | None, expires: float | None = None) -> str:
+    """What a disconnect did: revoked at Kit, or only removed here (and why).
+
+    Args:
+        problem: What revoking met, or None when Kit cancelled the access.
+        expires: When the removed access token expires (a Unix time), if known.
+    """
+    if problem is None:
+        return REVOKED
+    return f"{REMOVED_HERE} {revoke_problem(problem, at_time(expires))}"
+
+
+def at_time(stamp: float | None, now: float | None = None) -> str:
+    """``at 14:05`` today, ``on Tue 8 Dec at 14:05`` another day (local time); '' if unknown."""
+    if stamp is None:
+        return ""
+    when = datetime.fromtimestamp(stamp).astimezone()
+    today = datetime.fromtimestamp(time.time() if now is None else now).astimezone().date()
+    clock = when.strftime("%H:%M")
+    if when.date() == today:
+        return f"at {clock}"
+    return f"on {when.strftime('%a')} {when.day} {when.strftime('%b')} at {clock}"
 
 
 def revoke_problem(problem: KitError, expires: str = "") -> str:

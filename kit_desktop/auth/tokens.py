@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
+from kit_desktop.auth.change_stamp import ChangeStamp
 from kit_desktop.auth.refresh_lock import ProcessLock
 from kit_desktop.auth.token_store import TokenStore
 from kit_desktop.auth.tokenset import EXPIRY_MARGIN, TokenSet
@@ -42,6 +43,8 @@ class TokenManager:
         margin: Refresh this many seconds before the access token expires.
         process_lock: Held around every network refresh, shared with other app processes
             using the same stored tokens (see :mod:`kit_desktop.auth.refresh_lock`).
+        changes: Rewritten after every save or forget, so other copies can follow
+            (see :mod:`kit_desktop.auth.change_stamp`).
 
     Attributes:
         warning: The last storage problem (for the window to show), or ``None``.
@@ -56,9 +59,11 @@ class TokenManager:
         clock: Callable[[], float] = time.time,
         margin: float = EXPIRY_MARGIN,
         process_lock: ProcessLock | None = None,
+        changes: ChangeStamp | None = None,
     ) -> None:
         self.client = client
         self.process_lock = process_lock
+        self.changes = changes
         self.store = store
         self.clock = clock
         self.margin = margin
@@ -81,6 +86,23 @@ class TokenManager:
                 self._tokens = self._read_store()
                 self._loaded = True
             return self._tokens
+
+    def reload(self) -> TokenSet | None:
+        """Read the store again (another process changed it); return what is saved now.
+
+        When the store cannot be read, the tokens in memory are kept and returned.
+        """
+        with self._lock:
+            try:
+                payload = self.store.load()
+                fresh = None if payload is None else TokenSet.from_payload(payload)
+            except StorageError as exc:
+                log.info("saved connection not re-read: %s", exc.detail or type(exc).__name__)
+                return self._tokens
+            if fresh is not None:
+                _register(fresh)
+            self._tokens, self._loaded = fresh, True
+            return fresh
 
     def adopt(self, tokens: TokenSet) -> None:
         """Keep freshly issued tokens: stored first, then handed out."""
@@ -149,6 +171,7 @@ class TokenManager:
             except StorageError as exc:
                 log.warning("could not delete stored tokens: %s", exc.detail or exc.user_message)
                 self._warning = exc
+            self._changed()
 
     def _connected(self) -> TokenSet:
         tokens = self.tokens
@@ -206,6 +229,12 @@ class TokenManager:
         except StorageError as exc:
             log.warning("tokens kept in memory only: %s", exc.detail or type(exc).__name__)
             self._warning = exc
+            return
+        self._changed()
+
+    def _changed(self) -> None:
+        if self.changes is not None:
+            self.changes.touch()
 
     def _read_store(self) -> TokenSet | None:
         try:

@@ -11,6 +11,7 @@ thread hops, is drawn in ``docs/architecture.md``.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -23,27 +24,26 @@ from kit_desktop.auth.attempt import AuthorizationAttempt, PracticeKit
 from kit_desktop.auth.browser import BrowserOpener, open_system_browser
 from kit_desktop.auth.install_entry import InstallAnswer
 from kit_desktop.auth.loopback import AuthorizationResponse
-from kit_desktop.auth.paste import code_from_paste
 from kit_desktop.connection import Connection, Snapshot
 from kit_desktop.errors import (
-    AuthorizationError,
     ConsentDeniedError,
     FlowCancelledError,
     FlowTimeoutError,
     KitError,
     NotConnectedError,
-    PasteError,
     ReconnectNeededError,
     RelayPageMissingError,
     as_kit_error,
 )
-from kit_desktop.qt import install_intents
+from kit_desktop.qt import elsewhere
 from kit_desktop.qt.attempt_runner import AttemptRunner
 from kit_desktop.qt.diagnostics import diagnostics_text
 from kit_desktop.qt.finisher import Finisher
 from kit_desktop.qt.renewal import RenewalSchedule
 from kit_desktop.qt.renewer import Renewer
+from kit_desktop.qt.store_watch import StoreWatch
 from kit_desktop.qt.workers import Workers
+from kit_desktop.reach import check_reachable
 from kit_desktop.services import Services
 from kit_desktop.state import Phase, SessionView, StorageView
 
@@ -107,6 +107,7 @@ class KitSession(QObject):
         self._pending_install: str | None = None  # Kit's page, while the creator is asked
         self._checked = False  # the saved connection was looked for
         self._reload_after_discard = False  # show the saved connection once those are undone
+        self._reach_ticket = 0  # which "can Kit be reached?" check counts (Cancel drops it)
         self._workers = Workers(self)
         self.attempts = AttemptRunner(self.connection, opener, self._workers, parent=self)
         self.attempts.received.connect(self._on_loopback_received)
@@ -130,6 +131,10 @@ class KitSession(QObject):
         )
         self.renewal.due.connect(self._renew)
         self._view = step.with_auto_renew(self._view, self.renewal.remembered())
+        changes = services.tokens.changes
+        self.store_watch = None if changes is None else StoreWatch(changes, parent=self)
+        if self.store_watch is not None:
+            self.store_watch.changed.connect(self.follow_store)
 
     # --- what widgets read ------------------------------------------------------------
 
@@ -172,40 +177,35 @@ class KitSession(QObject):
 
     @Slot()
     def connect_to_kit(self) -> None:
-        """Start a new attempt: bind the receiver, open the browser, wait for Allow."""
+        """Start a new attempt: check Kit can be reached, bind, open the browser, wait."""
         if self._view.phase.attempt_running or self._view.phase.has_tokens:
             return
-        if isinstance(self._begin_attempt(), KitError):
+        settings = self.services.settings
+        if settings.relay_missing:  # nothing to check: the build cannot send anyone to Kit
+            self._fail(RelayPageMissingError(detail=settings.route_summary))
             return
+        self._reach_ticket += 1
+        ticket = self._reach_ticket
         self._show(step.opening(self._view))
-        self.attempts.open_browser()
+        self._workers.run(
+            functools.partial(check_reachable, settings.authorize_url),
+            lambda _none: self._on_kit_reached(ticket),
+            lambda error: self._on_kit_unreached(ticket, error),
+        )
 
     def start_install(self, back_to: str, trusted: bool = True) -> InstallAnswer:
-        """Kit's App Store asked to connect: :func:`kit_desktop.qt.install_intents.start`."""
-        return install_intents.start(self, back_to, trusted)
+        """Kit's App Store asked to connect: :func:`kit_desktop.qt.elsewhere.start`."""
+        return elsewhere.start(self, back_to, trusted)
 
     @Slot(bool)
     def answer_install(self, agreed: bool) -> None:
-        """The creator's answer to :attr:`install_question`: :func:`install_intents.answer`."""
-        install_intents.answer(self, agreed)
+        """The creator's answer to :attr:`install_question`: :func:`elsewhere.answer`."""
+        elsewhere.answer(self, agreed)
 
     @Slot(str)
     def paste_response(self, text: str) -> None:
-        """Finish the waiting attempt with an address or code the creator pasted."""
-        attempt = self.attempts.attempt
-        if attempt is None or self._view.phase is not Phase.WAITING:
-            return
-        try:
-            response = code_from_paste(text, attempt.state, self.services.settings.issuer)
-        except (ConsentDeniedError, AuthorizationError) as exc:
-            self._abandon_attempt()
-            self._on_attempt_ended(exc)
-            return
-        except PasteError as exc:
-            self.paste_rejected.emit(exc.user_message)
-            return
-        self._on_loopback_received(response)
-        self.attempts.cancel()  # Kit's answer came by hand; the port is no longer needed
+        """Finish the waiting attempt with what the creator pasted: :func:`elsewhere.paste`."""
+        elsewhere.paste(self, text)
 
     @Slot()
     def reopen_browser(self) -> None:
@@ -222,6 +222,10 @@ class KitSession(QObject):
         are undone (:meth:`_on_kept`), and only then is it shown again.
         """
         self.attempts.cancel()
+        if self._view.phase is Phase.OPENING and not self.attempts.listening:
+            self._reach_ticket += 1  # still checking that Kit can be reached: drop the answer
+            self._show(step.not_connected(self._view, words.CANCELLED))
+            return
         if self._view.phase is not Phase.FINISHING:
             return  # the loopback thread reports the cancel (_on_loopback_failed)
         keeping = self.finisher.cancel()
@@ -273,6 +277,11 @@ class KitSession(QObject):
         uri = self.services.settings.redirect_uris[0]
         self.attempt_changed.emit(step.attempt_view(self.services.oauth.new_attempt(uri)))
 
+    @Slot()
+    def follow_store(self) -> None:
+        """Another copy changed the saved connection: :func:`elsewhere.follow_store`."""
+        elsewhere.follow_store(self)
+
     @Slot(object)
     def report_reconnect_needed(self, error: object) -> None:
         """Kit refused the saved access during an API request: show Reconnect needed."""
@@ -323,6 +332,17 @@ class KitSession(QObject):
             log.info("saved connection not restored: %s", error.detail or type(error).__name__)
             return
         self._fail(error)
+
+    def _on_kit_reached(self, ticket: int) -> None:
+        if ticket != self._reach_ticket or self._view.phase is not Phase.OPENING:
+            return  # cancelled meanwhile
+        if isinstance(self._begin_attempt(), KitError):
+            return
+        self.attempts.open_browser()
+
+    def _on_kit_unreached(self, ticket: int, error: KitError) -> None:
+        if ticket == self._reach_ticket and self._view.phase is Phase.OPENING:
+            self._fail(error)
 
     def _on_browser_opened(self, opened: bool) -> None:
         if self._view.phase not in (Phase.OPENING, Phase.WAITING):

@@ -167,12 +167,15 @@ def test_the_window_says_unreachable_only_when_kit_was(
 
     detail = session.view.detail
     assert detail.startswith("Removed from this computer.")
-    assert "may keep working until it expires" in detail
+    assert "Nothing on this computer can use or renew it any more" in detail
+    assert "try again" not in detail.lower()
     assert session.view.tokens is None and stored_payload(sessions.keyring) is None
     if failure == "dropped":
         assert "could not be reached" in detail
+        assert "Kit stops accepting it when it expires (" in detail
         assert ANSWERED_NOT_REVOKED not in detail
         return
+    assert "may keep working until it expires (" in detail
     assert "could not be reached" not in detail
     assert ANSWERED_NOT_REVOKED in detail
     assert detail.endswith("remove Kit Desktop's access in your Kit account.")
@@ -197,7 +200,8 @@ def test_the_command_line_says_unreachable_only_when_kit_was(
     assert code == 0, err
     assert out.strip() == "Disconnected on this computer."
     assert err.count("\n") == 1, err  # one line
-    assert "may keep working until it expires (" in err
+    assert "it expires (at " in err or "it expires (on " in err
+    assert "try again" not in err.lower()
     if failure == "dropped":
         assert "Kit could not be reached to cancel the access" in err
     else:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from kit_desktop.cli import REPLACES_NOTE
 from kit_desktop.sandbox import SandboxServer
 from tests.helpers.browser import browser_env, chromium_path, open_in_thread, wait_for_result
 from tests.helpers.realparts import require
@@ -104,11 +105,22 @@ def test_connect_status_request_refresh_disconnect_with_chromium(kit: Kit, tmp_p
 
     code, out, err = kit.run("disconnect")
     assert code == 0, err
-    assert "Kit cancelled the access" in out
+    assert "Kit Desktop's access to your Kit account is cancelled at Kit" in out
     code, out, _ = kit.run("status")
     assert code == 1 and out.strip() == "Not connected to Kit."
     leaked = [s for s in kit.server.oauth.issued_secrets() if s in kit.log_text()]
     assert leaked == []
+
+
+def test_connect_while_connected_says_it_replaces_the_connection(kit: Kit, tmp_path: Path) -> None:
+    require(secret_service_available(), "a Secret Service (run through tests/run-suite.sh)")
+    code, _, err = kit.run("connect", env=browser_env("allow", tmp_path / "first.json"))
+    assert code == 0, err
+    assert REPLACES_NOTE not in err, "nothing to replace the first time"
+    code, out, err = kit.run("connect", env=browser_env("allow", tmp_path / "second.json"))
+    assert code == 0, err
+    assert REPLACES_NOTE in err
+    assert "Connected to Kit as" in out
 
 
 def test_deny_in_chromium_is_explained_and_nothing_is_stored(kit: Kit, tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from kit_desktop import words
 from kit_desktop.auth.token_store import KeyringTokenStore, profile_key
 from kit_desktop.config import load_settings
 from kit_desktop.errors import ReconnectNeededError
@@ -177,7 +178,7 @@ def test_disconnect_revokes_at_kit_although_kit_ignores_json_revokes(
     gone = kit.run("disconnect")
 
     assert gone.returncode == 0
-    assert gone.stdout.strip() == "Disconnected: Kit cancelled the access and it was removed here."
+    assert gone.stdout.strip() == words.REVOKED
     answer = requests.get(
         settings.api_url + "/v4/account", headers={"Authorization": f"Bearer {access}"}, timeout=10
     )

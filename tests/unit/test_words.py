@@ -89,7 +89,20 @@ def test_a_disconnect_says_whether_kit_was_told() -> None:
     assert words.revoke_outcome(None) == words.REVOKED
     unreached = words.revoke_outcome(NetworkError("Kit did not answer."))
     assert unreached.startswith("Removed from this computer. Kit could not be reached")
-    assert unreached.endswith("Kit did not answer.")
+    assert "try again" not in unreached.lower(), "there is nothing to try again"
+    assert "There is nothing you need to do" in unreached
+    assert "remove Kit Desktop's access in your Kit account." in unreached
+    assert "expires." in unreached, "no time when none is known"
+
+
+def test_an_offline_disconnect_names_when_the_access_runs_out() -> None:
+    now = 1_800_000_000.0
+    today = words.at_time(now + 3600, now)
+    assert today.startswith("at ") and ":" in today
+    assert words.at_time(now + 3 * 86400, now).startswith("on ")
+    assert words.at_time(None, now) == ""
+    said = words.revoke_outcome(NetworkError(), now + 3600)
+    assert f"when it expires ({words.at_time(now + 3600)})." in said
 
 
 def test_a_disconnect_says_unreachable_only_when_kit_was() -> None:
@@ -99,6 +112,7 @@ def test_a_disconnect_says_unreachable_only_when_kit_was() -> None:
     assert refused.startswith("Removed from this computer. Kit answered but did not cancel")
     assert "Kit said (HTTP 503): “Simulated failure.”" in refused
     assert "may keep working until it expires" in refused
+    assert "Nothing on this computer can use or renew it" in refused
     assert refused.endswith("remove Kit Desktop's access in your Kit account.")
     assert "expires (tomorrow)." in words.revoke_problem(RevokeRefusedError(400), "tomorrow")
 

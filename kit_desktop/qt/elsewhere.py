@@ -1,9 +1,14 @@
-"""The App Store install's two intents, on behalf of :class:`~kit_desktop.qt.session.KitSession`.
+"""What reaches the session from outside its card, on behalf of :class:`KitSession`.
 
-Kit's App Store opens the app's install entry (``qt/installs.py`` runs it); the entry asks
-the session to start an attempt that ends back on Kit's page. Any web page can make a
-browser open that entry, so nothing is replaced on its say-so (catalogue 70, 71): then the
-creator is asked in the window, and :func:`answer` carries out what they chose.
+- **Kit's App Store** opens the app's install entry (``qt/installs.py`` runs it); the
+  entry asks the session to start an attempt that ends back on Kit's page (:func:`start`).
+  Any web page can make a browser open that entry, so nothing is replaced on its say-so
+  (catalogue 70, 71): then the creator is asked in the window, and :func:`answer` carries
+  out what they chose.
+- **A pasted answer** (the relay page's copy-the-code fallback) finishes the waiting
+  attempt with every check the loopback makes (:func:`paste`).
+- **Another copy of the app** (a second window, the command line) changed the saved
+  connection: the window shows what is saved now (:func:`follow_store`).
 """
 
 from __future__ import annotations
@@ -13,7 +18,9 @@ from typing import TYPE_CHECKING
 from kit_desktop import transitions as step
 from kit_desktop import words
 from kit_desktop.auth.install_entry import ASKING_CREATOR, InstallAnswer, InstallRefused
-from kit_desktop.errors import KitError
+from kit_desktop.auth.paste import code_from_paste
+from kit_desktop.connection import Snapshot
+from kit_desktop.errors import AuthorizationError, ConsentDeniedError, KitError, PasteError
 from kit_desktop.state import Phase
 
 if TYPE_CHECKING:
@@ -87,3 +94,51 @@ def answer(session: KitSession, agreed: bool) -> None:
         return
     session._show(step.opening(session.view))
     session.attempts.open_browser()
+
+
+def paste(session: KitSession, text: str) -> None:
+    """Finish the waiting attempt with an address or code the creator pasted."""
+    attempt = session.attempts.attempt
+    if attempt is None or session.view.phase is not Phase.WAITING:
+        return
+    try:
+        response = code_from_paste(text, attempt.state, session.services.settings.issuer)
+    except (ConsentDeniedError, AuthorizationError) as exc:
+        session._abandon_attempt()
+        session._on_attempt_ended(exc)
+        return
+    except PasteError as exc:
+        session.paste_rejected.emit(exc.user_message)
+        return
+    session._on_loopback_received(response)
+    session.attempts.cancel()  # Kit's answer came by hand; the port is no longer needed
+
+
+def follow_store(session: KitSession) -> None:
+    """Another copy of the app changed the saved connection: show what is saved now.
+
+    Not while this window is connecting, renewing or disconnecting: then its own outcome
+    is what the creator is waiting for, and it is what the window shows.
+    """
+    view = session.view
+    if view.phase.attempt_running or view.refreshing or session.renewer.disconnecting:
+        return
+    if view.phase not in (Phase.CONNECTED, Phase.NOT_CONNECTED, Phase.RECONNECT_NEEDED):
+        return
+    session._workers.run(
+        session.connection.reread,
+        lambda result: _show_reread(session, result),
+        session._on_load_failed,
+    )
+
+
+def _show_reread(session: KitSession, result: Snapshot | None) -> None:
+    """Show what another copy saved (or that it disconnected); nothing if unchanged."""
+    view = session.view
+    if result is None or view.phase.attempt_running or session.renewer.disconnecting:
+        return
+    if result.tokens is None:
+        session._show(step.not_connected(view, words.DISCONNECTED_ELSEWHERE))
+    else:
+        session.notice.emit(words.CHANGED_ELSEWHERE)
+        session._show_connected(result)

@@ -1,0 +1,150 @@
+"""The window follows changes another copy of the app made to the saved connection (issue 16, 11).
+
+The window is the real app against a sandbox over HTTP with the real Secret Service
+(through tests/run-suite.sh); the other copy is the real command line in a subprocess,
+sharing the keyring entry, the refresh lock and the change stamp.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from kit_desktop import words
+from kit_desktop.auth.token_store import KeyringTokenStore, profile_key
+from kit_desktop.config import Settings
+from kit_desktop.gui.gui_app import GuiApp
+from kit_desktop.sandbox import SandboxServer
+from kit_desktop.state import Phase
+from tests.helpers.gui_apps import QT_NOISE
+from tests.helpers.kit_env import kit_environment
+from tests.helpers.realparts import require
+from tests.helpers.screen import visible_text
+from tests.helpers.user_browser import UserBrowser
+
+pytestmark = [pytest.mark.qt_log_ignore(*QT_NOISE), pytest.mark.real_keyring]
+ROOT = Path(__file__).resolve().parents[2]
+WAIT_MS = 15_000
+
+
+@pytest.fixture
+def kit() -> Iterator[SandboxServer]:
+    require(bool(os.environ.get("DBUS_SESSION_BUS_ADDRESS")), "a Secret Service (run-suite.sh)")
+    with SandboxServer(
+        client_id="follow-" + secrets.token_hex(6), loopback_any_port=True
+    ) as server:
+        yield server
+
+
+def _settings(server: SandboxServer) -> Settings:
+    base = server.base_url
+    return Settings(
+        client_id=server.app.client_id,
+        authorize_url=f"{base}/v4/oauth/authorize",
+        token_url=f"{base}/v4/oauth/token",
+        revoke_url=f"{base}/v4/oauth/revoke",
+        api_url=base,
+        route="direct",
+        redirect_uris=("http://127.0.0.1:0/callback",),
+    )
+
+
+def _connected_window(qtbot: QtBot, gui_apps: list[GuiApp], server: SandboxServer) -> GuiApp:
+    gui = GuiApp(_settings(server), practice=False, opener=UserBrowser("allow").open)
+    gui_apps.append(gui)
+    gui.show()
+    qtbot.waitUntil(lambda: gui.session is not None and gui.session.view.storage is not None)
+    session = gui.session
+    assert session is not None
+    qtbot.waitUntil(lambda: session.view.phase is Phase.NOT_CONNECTED, timeout=WAIT_MS)
+    gui.window.card.primary_button.click()
+    qtbot.waitUntil(lambda: session.view.phase is Phase.CONNECTED, timeout=WAIT_MS)
+    assert session.store_watch is not None and session.store_watch.watching
+    return gui
+
+
+def _other_copy(server: SandboxServer, tmp_path: Path, *command: str) -> str:
+    env = kit_environment(server.base_url, server.app.client_id, tmp_path)
+    env["XDG_DATA_HOME"] = os.environ["XDG_DATA_HOME"]  # the same data folder: one computer
+    done = subprocess.run(
+        [sys.executable, "main.py", *command],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout + done.stderr
+
+
+def test_a_disconnect_on_the_command_line_shows_in_the_window(
+    qtbot: QtBot, gui_apps: list[GuiApp], kit: SandboxServer, tmp_path: Path
+) -> None:
+    gui = _connected_window(qtbot, gui_apps, kit)
+    session = gui.session
+    assert session is not None
+    assert "Connected as" in visible_text(gui.window.card)
+
+    _other_copy(kit, tmp_path, "disconnect")
+
+    qtbot.waitUntil(lambda: session.view.phase is Phase.NOT_CONNECTED, timeout=WAIT_MS)
+    shown = visible_text(gui.window.card)
+    assert words.DISCONNECTED_ELSEWHERE in shown
+    assert "Connect to Kit" in gui.window.card.primary_button.text()
+    assert "Saved securely" not in shown and "Connected as" not in shown
+
+
+def test_a_refresh_elsewhere_is_taken_up_without_a_second_refresh(
+    qtbot: QtBot, gui_apps: list[GuiApp], kit: SandboxServer, tmp_path: Path
+) -> None:
+    gui = _connected_window(qtbot, gui_apps, kit)
+    session = gui.session
+    assert session is not None and session.view.tokens is not None
+    held_before = session.services.tokens.tokens
+    assert held_before is not None
+    refreshes = kit.oauth.refresh_requests
+    notices: list[str] = []
+    session.notice.connect(notices.append)
+
+    _other_copy(kit, tmp_path, "refresh")
+
+    store = KeyringTokenStore(profile_key(kit.base_url + "/v4/oauth/token", kit.app.client_id))
+    saved = store.load()
+    assert saved is not None and saved["access_token"] != held_before.access_token
+    qtbot.waitUntil(
+        lambda: (
+            (held := session.services.tokens.tokens) is not None
+            and held.access_token == saved["access_token"]
+        ),
+        timeout=WAIT_MS,
+    )
+    qtbot.waitUntil(lambda: words.CHANGED_ELSEWHERE in notices, timeout=WAIT_MS)
+    assert session.view.phase is Phase.CONNECTED
+    assert kit.oauth.refresh_requests == refreshes + 1, "only the other copy refreshed"
+
+    session.refresh_now()  # the window's own refresh uses the rotated refresh token
+    qtbot.waitUntil(lambda: not session.view.refreshing, timeout=WAIT_MS)
+    assert session.view.phase is Phase.CONNECTED, session.view.detail
+
+
+def test_this_windows_own_changes_are_not_followed_up(
+    qtbot: QtBot, gui_apps: list[GuiApp], kit: SandboxServer
+) -> None:
+    gui = _connected_window(qtbot, gui_apps, kit)
+    session = gui.session
+    assert session is not None and session.store_watch is not None
+    reported: list[bool] = []
+    session.store_watch.changed.connect(lambda: reported.append(True))
+    session.refresh_now()
+    qtbot.waitUntil(lambda: not session.view.refreshing, timeout=WAIT_MS)
+    qtbot.wait(500)
+    assert reported == []
