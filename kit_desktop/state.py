@@ -41,6 +41,7 @@ class AttemptView:
     state: str = field(repr=False)
     redirect_uri: str
     url: str = field(repr=False)
+    preview: bool = False  # an example set ("Generate new values"), not an attempt's
 
 
 @dataclass(frozen=True)

@@ -211,12 +211,20 @@ def disconnected(view: SessionView, problem: KitError | None) -> SessionView:
 # --- trouble -----------------------------------------------------------------------------
 
 
-def reconnect_needed(view: SessionView, error: KitError) -> SessionView:
-    """Kit no longer accepts the saved access: the creator must connect again."""
+def reconnect_needed(
+    view: SessionView, error: KitError, remembered: AccountView | None = None
+) -> SessionView:
+    """Kit no longer accepts the saved access: the creator must connect again.
+
+    The headline names the account (the one shown, else ``remembered`` from an earlier
+    run), so a creator with several Kit accounts knows which one to reconnect.
+    """
+    account = view.account or remembered
     return replace(
         view,
         phase=Phase.RECONNECT_NEEDED,
-        headline=words.HEADLINES[Phase.RECONNECT_NEEDED],
+        headline=words.reconnect_headline(account),
+        account=account,
         detail=error.user_message,
         tokens=None,
         refreshing=False,
@@ -241,8 +249,8 @@ def failed(view: SessionView, error: KitError) -> SessionView:
 # --- what the core hands over, as the card shows it --------------------------------------
 
 
-def attempt_view(attempt: AuthorizationAttempt) -> AttemptView:
-    """One attempt's PKCE values for the Details section."""
+def attempt_view(attempt: AuthorizationAttempt, *, preview: bool = False) -> AttemptView:
+    """One attempt's PKCE values for the Details section (``preview``: an example set)."""
     return AttemptView(
         attempt.verifier,
         attempt.challenge,
@@ -250,6 +258,7 @@ def attempt_view(attempt: AuthorizationAttempt) -> AttemptView:
         attempt.state,
         attempt.redirect_uri,
         attempt.url,
+        preview,
     )
 
 

@@ -132,12 +132,21 @@ def connected_headline(account: AccountView | None) -> str:
     """``Connected as Name (email)``, or the plain CONNECTED headline when nobody is known."""
     if account is None:
         return HEADLINES[Phase.CONNECTED]
-    who = (
-        f"{account.name} ({account.email})"
-        if account.name and account.email
-        else (account.name or account.email)
-    )
-    return f"Connected as {who}"
+    return f"Connected as {_who(account)}"
+
+
+def _who(account: AccountView) -> str:
+    """``Name (email)``, or whichever of the two is known."""
+    if account.name and account.email:
+        return f"{account.name} ({account.email})"
+    return account.name or account.email
+
+
+def reconnect_headline(account: AccountView | None) -> str:
+    """``Reconnect needed for Name (email)``, or the plain headline when nobody is known."""
+    if account is None:
+        return HEADLINES[Phase.RECONNECT_NEEDED]
+    return f"{HEADLINES[Phase.RECONNECT_NEEDED]} for {_who(account)}"
 
 
 def failed_headline(error: KitError) -> str:

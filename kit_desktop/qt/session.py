@@ -24,6 +24,7 @@ from kit_desktop.auth.attempt import AuthorizationAttempt, PracticeKit
 from kit_desktop.auth.browser import BrowserOpener, open_system_browser
 from kit_desktop.auth.install_entry import InstallAnswer
 from kit_desktop.auth.loopback import AuthorizationResponse
+from kit_desktop.auth.token_store import profile_key
 from kit_desktop.connection import Connection, Snapshot
 from kit_desktop.errors import (
     ConsentDeniedError,
@@ -36,6 +37,7 @@ from kit_desktop.errors import (
     as_kit_error,
 )
 from kit_desktop.qt import elsewhere
+from kit_desktop.qt.account_memory import AccountMemory
 from kit_desktop.qt.attempt_runner import AttemptRunner
 from kit_desktop.qt.diagnostics import diagnostics_text
 from kit_desktop.qt.finisher import Finisher
@@ -122,13 +124,16 @@ class KitSession(QObject):
         self.renewer.renew_failed.connect(self._on_refresh_failed)
         self.renewer.disconnected.connect(self._on_disconnected)
         self.renewer.disconnect_failed.connect(self._fail)
+        settings_store = settings_store or QSettings()
         self.renewal = RenewalSchedule(
             clock,
             lambda: self._view,
             lambda: self.renewer.disconnecting,
-            settings_store or QSettings(),
+            settings_store,
             parent=self,
         )
+        profile = profile_key(services.settings.token_url, services.oauth.client_id)
+        self.accounts = AccountMemory(settings_store, profile)
         self.renewal.due.connect(self._renew)
         self._view = step.with_auto_renew(self._view, self.renewal.remembered())
         changes = services.tokens.changes
@@ -271,11 +276,17 @@ class KitSession(QObject):
 
     @Slot()
     def generate_values(self) -> None:
-        """Show fresh PKCE values (a preview; every attempt makes its own)."""
-        if self._view.phase.attempt_running:
+        """Show an example set of PKCE values, as the next attempt would make them.
+
+        The redirect URI is the one the next attempt sends Kit: the relay page on Kit's
+        road, else the first loopback address. Not while connecting or connected.
+        """
+        if self._view.phase.attempt_running or self._view.phase.has_tokens:
             return
-        uri = self.services.settings.redirect_uris[0]
-        self.attempt_changed.emit(step.attempt_view(self.services.oauth.new_attempt(uri)))
+        settings = self.services.settings
+        uri = settings.relay_url if settings.uses_relay and settings.relay_url else None
+        attempt = self.services.oauth.new_attempt(uri or settings.redirect_uris[0])
+        self.attempt_changed.emit(step.attempt_view(attempt, preview=True))
 
     @Slot()
     def follow_store(self) -> None:
@@ -406,6 +417,7 @@ class KitSession(QObject):
             self._show(step.renew_failed(self._view, error))
 
     def _on_disconnected(self, problem: KitError | None) -> None:
+        self.accounts.forget()
         self._show(step.disconnected(self._view, problem))
 
     def _on_undone(self) -> None:
@@ -428,12 +440,15 @@ class KitSession(QObject):
         self._workers.run(self.connection.load, self._on_loaded, self._on_load_failed)
 
     def _show_connected(self, result: Snapshot) -> None:
+        account = step.account_view(result.account)
+        if account is not None:
+            self.accounts.remember(account)
         self._show(
             step.connected(
                 self._view,
                 tokens=step.token_view(result.tokens, self.renewal.policy.last_renewed),
                 storage=result.storage,
-                account=step.account_view(result.account),
+                account=account,
                 problem=result.problem,
             )
         )
@@ -441,7 +456,7 @@ class KitSession(QObject):
     def _fail(self, exc: KitError) -> None:
         log.info("session error: %s", exc.detail or type(exc).__name__)
         if isinstance(exc, ReconnectNeededError):
-            self._show(step.reconnect_needed(self._view, exc))
+            self._show(step.reconnect_needed(self._view, exc, self.accounts.recall()))
         elif isinstance(exc, NotConnectedError):
             self._show(step.not_connected(self._view))
         else:

@@ -18,6 +18,19 @@ from kit_desktop.state import AttemptView
 from kit_desktop.ui.secret_field import SecretField
 from kit_desktop.ui.theme import card_frame, plain_label, relative_font, set_muted
 
+NO_VALUES = "No values yet: they are made when you connect."
+NO_VALUES_CONNECTED = (
+    "The values are made for each connection and used once; the current connection no "
+    "longer needs them."
+)
+PREVIEW_NOTE = (
+    "An example set, to look at: nothing was sent to Kit, and your next connection makes "
+    "its own values."
+)
+USED_NOTE = (
+    "The values the current connection was made with. They have been used and cannot be used again."
+)
+
 
 class PkcePanel(QWidget):
     """A closed-by-default section with the one-time security values of the current attempt.
@@ -35,6 +48,8 @@ class PkcePanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         """Build the section, closed."""
         super().__init__(parent)
+        self._attempt: AttemptView | None = None
+        self._connected = False
         em = self.fontMetrics().height()
         self._toggle = QToolButton(self)
         self._toggle.setText(self.tr("Details"))
@@ -58,10 +73,10 @@ class PkcePanel(QWidget):
             self._body,
         )
         set_muted(intro)
-        self._empty = plain_label(
-            self.tr("No values yet: they are made when you connect."), self._body
-        )
+        self._empty = plain_label(self.tr(NO_VALUES), self._body)
         set_muted(self._empty)
+        self._note = plain_label(parent=self._body)
+        set_muted(self._note)
         self._values = QWidget(self._body)
         self._verifier = SecretField(self.tr("Code verifier"), parent=self._values)
         self._challenge = SecretField(self.tr("Code challenge"), secret=False, parent=self._values)
@@ -93,6 +108,7 @@ class PkcePanel(QWidget):
         body.setSpacing(round(em * 0.75))
         body.addWidget(intro)
         body.addWidget(self._empty)
+        body.addWidget(self._note)
         body.addWidget(self._values)
         body.addLayout(buttons)
         layout = QVBoxLayout(self)
@@ -119,6 +135,16 @@ class PkcePanel(QWidget):
         return self._generate
 
     @property
+    def redirect_field(self) -> SecretField:
+        """The redirect URI shown."""
+        return self._redirect
+
+    @property
+    def note_label(self) -> QLabel:
+        """What the values shown are (an example set, or the connection's used ones)."""
+        return self._note
+
+    @property
     def verifier_field(self) -> SecretField:
         """The masked code verifier."""
         return self._verifier
@@ -132,14 +158,23 @@ class PkcePanel(QWidget):
         """Open or close the section (emits ``expanded_changed`` when it changes)."""
         self._toggle.setChecked(expanded)
 
-    def set_attempt_running(self, running: bool) -> None:
-        """Offer "Generate new values" only while no connection attempt runs."""
-        self._generate.setVisible(not running)
+    def set_attempt_running(self, running: bool, connected: bool = False) -> None:
+        """Offer "Generate new values" only while nothing is connecting or connected.
+
+        While connected the values shown are the ones that connection was made with, and
+        new ones would be used by nothing, so the button goes and the section says why.
+        """
+        self._connected = connected
+        self._generate.setVisible(not (running or connected))
+        self._empty.setText(self.tr(NO_VALUES_CONNECTED if connected else NO_VALUES))
+        self._show_note()
 
     def show_attempt(self, attempt: AttemptView | None) -> None:
         """Show the values of ``attempt``, or say there are none yet."""
+        self._attempt = attempt
         self._empty.setVisible(attempt is None)
         self._values.setVisible(attempt is not None)
+        self._show_note()
         self._verifier.set_value(attempt.verifier if attempt else "")
         self._challenge.set_value(attempt.challenge if attempt else "")
         self._method.setText(attempt.method if attempt else "")
@@ -154,6 +189,19 @@ class PkcePanel(QWidget):
             chain.extend(field.focus_chain())
         chain.append(self._generate)
         return chain
+
+    def _show_note(self) -> None:
+        attempt = self._attempt
+        if attempt is None:
+            text = ""
+        elif attempt.preview:
+            text = self.tr(PREVIEW_NOTE)
+        elif self._connected:
+            text = self.tr(USED_NOTE)
+        else:
+            text = ""
+        self._note.setText(text)
+        self._note.setVisible(bool(text))
 
     def _fields(self) -> tuple[SecretField, ...]:
         return (self._verifier, self._challenge, self._state, self._redirect, self._url)

@@ -217,6 +217,28 @@ def test_c37_rotation_lands_in_the_real_secret_service() -> None:
 
 # --- 38: the refresh token is refused ------------------------------------------------------
 
+SANDBOX_WHO = "Sandbox Creator Studio (creator@example.com)"
+
+
+def test_reconnect_needed_at_launch_names_the_account_it_was_for(
+    qtbot: QtBot, kit: SandboxServer, rig: Rig
+) -> None:
+    """Kit refuses the saved connection at the next start: which account to reconnect?"""
+    session, backend, _ = connected_session(qtbot, rig, kit)
+    tokens = session.services.tokens.tokens
+    assert tokens is not None and tokens.refresh_token is not None
+    session.services.oauth.revoke(tokens.refresh_token, "refresh_token")
+    session.services.oauth.revoke(tokens.access_token, "access_token")
+
+    later = rig.session(make_services(sandbox_settings(kit.base_url), backend))
+    launch(qtbot, later)
+    wait_phase(qtbot, later, Phase.RECONNECT_NEEDED)
+
+    assert later.view.headline == f"Reconnect needed for {SANDBOX_WHO}"
+    later.disconnect_account()  # forgets whose it was, too
+    wait_phase(qtbot, later, Phase.NOT_CONNECTED)
+    assert later.accounts.recall() is None
+
 
 def test_c38_a_revoked_refresh_token_signs_out_once_without_a_retry_loop(
     qtbot: QtBot, kit: SandboxServer, rig: Rig
@@ -227,7 +249,7 @@ def test_c38_a_revoked_refresh_token_signs_out_once_without_a_retry_loop(
     session.refresh_now()
     wait_phase(qtbot, session, Phase.RECONNECT_NEEDED)
 
-    assert session.view.headline == "Reconnect needed"
+    assert session.view.headline == f"Reconnect needed for {SANDBOX_WHO}"
     assert session.view.detail == ReconnectNeededError.default_message
     assert "reconnect" in session.view.detail.lower()
     assert stored_data(backend) is None

@@ -116,6 +116,6 @@ def test_an_expired_refresh_token_means_reconnect_in_either_error_shape(
     session.refresh_now()
 
     qtbot.waitUntil(lambda: session.view.phase is Phase.RECONNECT_NEEDED, timeout=WAIT_MS)
-    assert session.view.headline == "Reconnect needed"
+    assert session.view.headline.startswith("Reconnect needed for Sandbox Creator Studio")
     assert session.view.detail == ReconnectNeededError.default_message
     assert session.view.last_error_code == "ReconnectNeededError"
