@@ -13,6 +13,8 @@ from types import TracebackType
 
 from kit_desktop.auth import pages as _pages
 from kit_desktop.auth.callback import AuthorizationResponse, CallbackRejected, check_callback
+from kit_desktop.auth.front_door import screen
+from kit_desktop.auth.late_answer import LateAnswers, state_digest
 from kit_desktop.auth.loopback_bind import DONE_PATH, Binding, bind_first, parse_redirect_uri
 from kit_desktop.auth.loopback_http import (
     REQUEST_TIMEOUT,
@@ -120,6 +122,7 @@ class LoopbackReceiver:
         self._done_page: Page | None = None
         self._closed = False
         self._back_to = back_to
+        self.done_hint = _pages.outcome_page(True, "").message  # the window's; cli: terminal
         self._judge = judge
         self._start = StartLink()
         self._server, self._binding = bind_first(bindings, self, request_timeout)
@@ -251,7 +254,7 @@ class LoopbackReceiver:
         with self._lock:
             if self._closed:
                 return
-            self._done_page = _pages.outcome_page(ok, message, self._back_to)
+            self._done_page = _pages.outcome_page(ok, message, self._back_to, self.done_hint)
         self._wake_done.set()
 
     def cancel(self) -> None:
@@ -283,6 +286,33 @@ class LoopbackReceiver:
             self._done_page = None
         _log.info("stopped listening on port %d", self._port)
 
+    def hand_over(self, page: Page) -> LateAnswers | None:
+        """After a :meth:`wait` that ended without an answer to use, keep the port for ``page``.
+
+        Instead of closing, the bound socket goes to a :class:`LateAnswers` that shows
+        ``page`` to a late visit (an Allow after Cancel or the timeout); this receiver is
+        closed and forgets the state. ``None`` (and nothing changes) after a success or
+        :meth:`close`. Call on the thread that ran :meth:`wait`, once it has returned.
+        """
+        with self._lock:
+            if self._closed or self._claim == "success":
+                return None
+            self._closed = True
+            digest = state_digest(self._state)
+            self._state, self._outcome, self._done_page = "", None, None
+        self._start.set_url(None)
+        if self._back_to:
+            page = replace(page, link=(self._back_to, _pages.BACK_TO_KIT))
+        return LateAnswers(
+            self._server,
+            page,
+            digest,
+            hosts=self._hosts,
+            callback_path=self._binding.path,
+            renderer=self._renderer,
+            judge=self._judge,
+        )
+
     def __enter__(self) -> LoopbackReceiver:
         return self
 
@@ -301,22 +331,12 @@ class LoopbackReceiver:
 
     def respond(self, request: HttpRequest) -> Reply:
         """Answer one well-formed request (the server's :class:`Responder` interface)."""
-        if request.method != "GET":
+        refused = screen(request, self._hosts)
+        if refused is not None:
             return self._reply(
-                _pages.status_page(405),
-                "refused a non-GET request",
-                extra=(("Allow", "GET"),),
-                head_only=request.method == "HEAD",
+                refused.page, refused.summary, extra=refused.extra, head_only=refused.head_only
             )
-        target = request.target
-        if not target.startswith("/") or "#" in target:
-            return self._reply(_pages.BAD_REQUEST, "refused a malformed request target")
-        hosts = request.header_values("host")
-        if len(hosts) != 1:
-            return self._reply(_pages.BAD_REQUEST, "refused a request without one Host header")
-        if hosts[0].lower() not in self._hosts:
-            return self._reply(_pages.status_page(421), "refused a request for another host")
-        path, _, query = target.partition("?")
+        path, _, query = request.target.partition("?")
         if path == self._binding.path:
             reason = not_a_visit(request)
             if reason is not None:

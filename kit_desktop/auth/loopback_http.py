@@ -307,17 +307,18 @@ class _Handler(socketserver.BaseRequestHandler):
         )
 
     def handle(self) -> None:
-        responder = self.server.responder
         try:
             try:
                 request = read_request(self._reader)
             except RequestRefused as refused:
                 if not self.server.mark(self.request, "busy"):
                     raise ReceiverClosing from None  # evicted mid-head: drop, no reply
-                reply = responder.refuse(refused.status, refused.reason)
+                reply = self.server.responder.refuse(refused.status, refused.reason)
             else:
                 self.server.mark(self.request, "busy")
-                reply = responder.respond(self._with_ends(request))
+                # Read now, not when the connection opened: an ended attempt hands its
+                # socket to a new responder (late_answer.py) while heads may be arriving.
+                reply = self.server.responder.respond(self._with_ends(request))
         except (OSError, ReceiverClosing):
             _log.debug("dropped a connection without a complete request (idle, slow or closed)")
             return

@@ -12,7 +12,15 @@ from string import Template
 from typing import Literal
 
 from kit_desktop import APP_NAME
-from kit_desktop.errors import ForeignIssuerError, KitError, LoopbackError
+from kit_desktop.errors import (
+    ConsentDeniedError,
+    FlowCancelledError,
+    FlowTimeoutError,
+    ForeignIssuerError,
+    KitError,
+    LoopbackError,
+    how_long,
+)
 from kit_desktop.paths import resource_path
 
 Tone = Literal["ok", "error", "info"]
@@ -166,19 +174,25 @@ def status_page(status: int) -> Page:
 BACK_TO_KIT = "Back to Kit"
 
 
-def outcome_page(ok: bool, message: str, back_to: str | None = None) -> Page:
+def outcome_page(
+    ok: bool, message: str, back_to: str | None = None, hint: str = _CLOSE_HINT
+) -> Page:
     """Return the ``/done`` page: connected, or the failure ``message``.
 
     Args:
         ok: Whether connecting worked.
         message: The sentence to show (escaped when rendered).
         back_to: Kit's app page to link back to (an App Store install), already checked.
+        hint: Where to go next (the window, or the terminal for the command line).
     """
     link = (back_to, BACK_TO_KIT) if back_to else None
     if ok:
-        hint = _CLOSE_HINT if message else ""
-        return Page(200, "Connected to Kit", message or _CLOSE_HINT, hint, "ok", link)
-    return Page(200, "Not connected", message, _CLOSE_HINT, "error", link)
+        return Page(200, "Connected to Kit", message or hint, hint if message else "", "ok", link)
+    return Page(200, "Not connected", message, hint, "error", link)
+
+
+#: The ``/done`` page's hint when the command line is connecting.
+TERMINAL_HINT = "You can close this tab and go back to the terminal."
 
 
 def ended_page(error: KitError, back_to: str | None = None) -> Page:
@@ -192,6 +206,51 @@ def ended_page(error: KitError, back_to: str | None = None) -> Page:
         link = (back_to, BACK_TO_KIT) if back_to else None
         return replace(FOREIGN_ISSUER, link=link)
     return outcome_page(False, error.user_message, back_to)
+
+
+def _start_again(button: str) -> str:
+    return f"Go back to {APP_NAME} and click \u201c{button}\u201d to start again."
+
+
+def late_page(ended: KitError, *, answered: bool = False) -> Page:
+    """Return the page for a visit to an attempt that had ended without connecting.
+
+    A creator who clicks Allow in Kit's tab after Cancel, or after the app stopped waiting,
+    reaches the attempt's port late: this says what happened and what to do, in fixed
+    words (nothing from the request, nothing from Kit).
+
+    Args:
+        ended: Why the attempt ended (``FlowCancelledError``, ``FlowTimeoutError``, or the
+            error an earlier answer ended it with, such as ``ConsentDeniedError``).
+        answered: Kit's answer already reached the app another way (pasted by the creator).
+    """
+    if answered:
+        return ALREADY_USED
+    if isinstance(ended, FlowTimeoutError):
+        waited = f" (after {how_long(ended.seconds)})" if ended.seconds > 0 else ""
+        return Page(
+            410,
+            f"{APP_NAME} stopped waiting",
+            f"{APP_NAME} had stopped waiting for this connection{waited}, so nothing was "
+            "connected.",
+            _start_again("Try again"),  # the button the window shows after a timeout
+            "error",
+        )
+    if isinstance(ended, FlowCancelledError):
+        return Page(
+            410,
+            "This connection attempt was cancelled",
+            f"This connection attempt was cancelled in {APP_NAME}, so nothing was connected.",
+            _start_again("Connect to Kit"),
+        )
+    button = "Connect to Kit" if isinstance(ended, ConsentDeniedError) else "Try again"
+    return Page(
+        410,
+        "This connection attempt already ended",
+        f"This connection attempt had already ended in {APP_NAME}, so nothing was connected.",
+        _start_again(button),
+        "error",
+    )
 
 
 class PageRenderer:

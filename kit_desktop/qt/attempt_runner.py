@@ -9,6 +9,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from kit_desktop.auth.attempt import AuthorizationAttempt
 from kit_desktop.auth.browser import BrowserOpener
+from kit_desktop.auth.late_answer import LateAnswerDesk
 from kit_desktop.connection import Connection
 from kit_desktop.qt.loopback_thread import LoopbackThread
 from kit_desktop.qt.workers import Workers
@@ -29,6 +30,12 @@ class AttemptRunner(QObject):
     replaced (:meth:`abandon`) are dropped, so a late answer can never end a new attempt.
     Call everything on the GUI thread.
 
+    An attempt that ends without connecting (Cancel, the timeout, Deny, Kit's error) keeps
+    its port answering for a while (:attr:`late`, ``auth/late_answer.py``): an Allow
+    clicked afterwards gets a page saying what happened instead of the browser's "refused
+    to connect". It exchanges nothing, starts nothing and is not :attr:`listening`; it
+    gives the port up before the next attempt binds (:meth:`begin`) and on :meth:`stop`.
+
     Signals:
         received(object): Kit's :class:`~kit_desktop.auth.loopback.AuthorizationResponse`.
         failed(object): Why the wait ended without one (a ``KitError``).
@@ -38,6 +45,7 @@ class AttemptRunner(QObject):
         connection: Binds receivers and makes attempts.
         opener: Opens the system browser (:attr:`opener`; tests swap it).
         workers: Where the (blocking) browser launch runs.
+        late: Keeps an ended attempt's port answering late visits (default: 30 minutes).
     """
 
     received = Signal(object)
@@ -50,11 +58,14 @@ class AttemptRunner(QObject):
         opener: BrowserOpener,
         workers: Workers,
         parent: QObject | None = None,
+        *,
+        late: LateAnswerDesk | None = None,
     ) -> None:
         super().__init__(parent)
         self._connection = connection
         self.opener = opener
         self._workers = workers
+        self.late = late if late is not None else LateAnswerDesk()
         self.attempt: AuthorizationAttempt | None = None
         self._thread: LoopbackThread | None = None
         self._start_url = ""  # what the browser is opened on (never the authorization URL)
@@ -67,13 +78,17 @@ class AttemptRunner(QObject):
     def begin(self, *, timeout: float, back_to: str | None = None) -> AuthorizationAttempt:
         """Bind a receiver, make a new attempt and start waiting for Kit's answer.
 
+        The ports are fixed (registered at Kit), so whatever still holds one is stopped
+        first: an ended attempt's late-answer page, and a thread still serving ``/done``.
+
         Raises:
             KitError: No redirect URI could be bound, or the build cannot reach Kit.
         """
+        self._free_ports()
         receiver, attempt = self._connection.begin_attempt(timeout=timeout, back_to=back_to)
         self.attempt = attempt
         self._start_url = receiver.start_url
-        thread = LoopbackThread(receiver, self)
+        thread = LoopbackThread(receiver, self, late=self.late.slot())
         thread.received.connect(self._on_received)
         thread.failed.connect(self._on_failed)
         thread.finished.connect(self._on_thread_finished)
@@ -94,6 +109,12 @@ class AttemptRunner(QObject):
             log.warning("the previous attempt's listener did not stop in time")
         self.end()
 
+    def _free_ports(self) -> None:
+        thread, self._thread = self._thread, None
+        if thread is not None and not thread.stop(REPLACE_WAIT_MS):
+            log.warning("the previous attempt's listener did not stop in time")
+        self.late.stop()
+
     def end(self) -> None:
         """Forget the attempt's values (its thread may still serve ``/done`` for a while)."""
         self.attempt = None
@@ -112,10 +133,15 @@ class AttemptRunner(QObject):
             lambda _error: self.browser_opened.emit(False),
         )
 
-    def cancel(self) -> None:
-        """Stop waiting; :attr:`failed` follows with ``FlowCancelledError`` if still waiting."""
+    def cancel(self, *, answered: bool = False) -> None:
+        """Stop waiting; :attr:`failed` follows with ``FlowCancelledError`` if still waiting.
+
+        Args:
+            answered: Kit's answer came another way (pasted): a late visit to the port is
+                told it was already received, not that the attempt was cancelled.
+        """
         if self._thread is not None:
-            self._thread.cancel()
+            self._thread.cancel(answered=answered)
 
     def finish(self, ok: bool, message: str) -> None:
         """Tell the browser's ``/done`` page how connecting went."""
@@ -123,10 +149,11 @@ class AttemptRunner(QObject):
             self._thread.finish(ok, message)
 
     def stop(self) -> None:
-        """Stop the receiver thread now (the window is closing)."""
+        """Stop the receiver thread and any late-answer page now (the window is closing)."""
         thread, self._thread = self._thread, None
         if thread is not None:
             thread.stop()
+        self.late.stop()
         self.end()
 
     @Slot(object)

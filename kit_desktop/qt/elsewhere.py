@@ -111,7 +111,7 @@ def paste(session: KitSession, text: str) -> None:
         session.paste_rejected.emit(exc.user_message)
         return
     session._on_loopback_received(response)
-    session.attempts.cancel()  # Kit's answer came by hand; the port is no longer needed
+    session.attempts.cancel(answered=True)  # Kit's answer came by hand: no port needed
 
 
 def follow_store(session: KitSession) -> None:

@@ -301,6 +301,9 @@ def test_c18_cancel_session_back_to_not_connected(
     assert session.view.detail == FlowCancelledError.default_message
     assert_attempt_forgotten(session)
     qtbot.waitUntil(lambda: not session.busy, timeout=WAIT_MS)
+    # The port answers a late Allow with a page (tests/qt/test_late_answer.py) until a new
+    # attempt binds it (at once, same test file) or the window closes.
+    sessions.stop(session)
     assert_port_free(port_of(the_attempt(attempts.values)))
     assert server.oauth.token_requests == 0
 
@@ -318,4 +321,7 @@ def test_c18_timeout_session_back_to_signed_out(
     assert session.view.waiting_until is None
     assert_attempt_forgotten(session)
     qtbot.waitUntil(lambda: not session.busy, timeout=WAIT_MS)
+    # The port answers a late Allow with a page (tests/qt/test_late_answer.py) until a new
+    # attempt binds it (at once, same test file) or the window closes.
+    sessions.stop(session)
     assert_port_free(port_of(the_attempt(attempts.values)))
