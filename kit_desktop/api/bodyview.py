@@ -8,6 +8,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from kit_desktop.json_words import plain_json_words
+
 BodyKind = Literal["json", "text", "binary", "empty"]
 
 PREVIEW_CHARS = 200_000
@@ -120,6 +122,25 @@ def json_error_position(text: str) -> tuple[int, int, str] | None:
         return 1, 1, "Nested too deeply"
     except ValueError as exc:
         return 1, 1, str(exc)
+    return None
+
+
+def json_problem(text: str) -> tuple[int, int, str] | None:
+    """Check typed JSON: ``(line, column, what to do)`` in plain words, or ``None`` when fine.
+
+    Empty text (no body) is fine. Lines and columns start at 1; the words are those of
+    :func:`kit_desktop.json_words.plain_json_words` and end with a full stop.
+    """
+    if not text.strip():
+        return None
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        return exc.lineno, exc.colno, plain_json_words(exc.msg, exc.doc, exc.pos)
+    except RecursionError:
+        return 1, 1, plain_json_words("Nested too deeply", text, 0)
+    except ValueError as exc:
+        return 1, 1, plain_json_words(str(exc), text, 0)
     return None
 
 

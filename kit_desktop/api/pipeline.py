@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from kit_desktop.api.bodyview import json_error_position
+from kit_desktop.api.bodyview import json_problem
 from kit_desktop.api.client import METHODS
 from kit_desktop.api.paging import join_query, split_query
 from kit_desktop.api.paths import api_url, check_header
@@ -23,6 +23,9 @@ Pairs = tuple[tuple[str, str], ...]
 
 #: Methods whose requests carry the JSON body.
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+#: What Send says when the path is empty: what to type, not a refusal of an example.
+EMPTY_PATH = "Type the path of the request first, for example /v4/account."
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,8 @@ def check_request(request: ApiRequest, origin: str) -> None:
         origin: The API origin the token belongs to, e.g. ``https://api.kit.com``.
 
     Raises:
-        ApiError: The method is not one Kit's API uses.
+        ApiError: No path was typed (the message says what to type), or the method is not
+            one Kit's API uses.
         UnsafeRequestError: The path could send the token elsewhere, or a header is not
             allowed (an ``Authorization`` override, a line break...).
     """
@@ -95,6 +99,8 @@ def check_request(request: ApiRequest, origin: str) -> None:
         raise ApiError(
             (named if request.method else "") + "Choose one of GET, POST, PUT, PATCH or DELETE."
         )
+    if not request.path.strip():
+        raise ApiError(EMPTY_PATH)
     api_url(origin, request.path, request.query)
     for name, value in request.headers:
         check_header(name, value)
@@ -104,11 +110,19 @@ def request_body(request: ApiRequest) -> object:
     """Return the JSON body to send: None for GET and DELETE, or when none was typed.
 
     Raises:
-        ApiError: The typed body is not valid JSON (the message says where).
+        ApiError: The typed body is not valid JSON; the message says where and what to do, in
+            the body editor's plain words (not the parser's).
     """
     if request.method not in BODY_METHODS or not request.body_text.strip():
         return None
-    return parse_json_body(request.body_text)
+    try:
+        return json.loads(request.body_text)
+    except (ValueError, RecursionError):
+        problem = json_problem(request.body_text)
+    line, column, words = problem or (1, 1, "check the quotes, commas and brackets there.")
+    raise ApiError(
+        f"The body is not valid JSON: line {line}, column {column}: {words} Nothing was sent."
+    )
 
 
 def parse_json_body(text: str, *, what: str = "The body") -> object:
@@ -127,10 +141,10 @@ def parse_json_body(text: str, *, what: str = "The body") -> object:
     try:
         return json.loads(text)
     except (ValueError, RecursionError):
-        line, column, message = json_error_position(text) or (1, 1, "Expecting value")
+        problem = json_problem(text)
+    line, column, words = problem or (1, 1, "a value is missing: there is nothing to read.")
     raise ApiError(
-        f"{what} is not valid JSON (line {line}, column {column}: {message}). "
-        "Fix it and send again."
+        f"{what} is not valid JSON: line {line}, column {column}: {words} Fix it and send again."
     )
 
 

@@ -132,7 +132,8 @@ class ApiRequests(QObject):
         try:
             body = self._check(request)
         except KitError as exc:
-            self._record(request, self.tr("Not sent"))
+            if request.path:  # an empty path is nothing to load again: no history entry
+                self._record(request, self.tr("Not sent"))
             self.failed.emit(exc)
             return
         self._pending = request

@@ -1,4 +1,4 @@
-"""The JSON body editor: checked as you type (line and column of a problem), with Format."""
+"""The JSON body editor: checked as you type (where a problem is, in plain words), with Format."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 from PySide6.QtCore import QTimer, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
+from kit_desktop.ui.api_words import json_words
 from kit_desktop.ui.theme import Tone, fixed_font, plain_label
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -83,21 +84,26 @@ class BodyEditor(QWidget):
         elif not text.strip():
             message = self.tr("No body will be sent.")
         else:
+            message, tone = self.tr("Valid JSON"), Tone.GOOD
             try:
                 json.loads(text)
             except json.JSONDecodeError as exc:
-                message = self.tr("Not valid JSON: line {line}, column {column}: {problem}").format(
-                    line=exc.lineno, column=exc.colno, problem=exc.msg
-                )
+                message = self._not_valid(exc.lineno, exc.colno, json_words(exc.msg, text, exc.pos))
                 tone = Tone.BAD
-            except (ValueError, RecursionError):
-                message, tone = self.tr("Not valid JSON."), Tone.BAD
-            else:
-                message, tone = self.tr("Valid JSON"), Tone.GOOD
+            except RecursionError:
+                message = self._not_valid(1, 1, json_words("Nested too deeply", text, 0))
+                tone = Tone.BAD
+            except ValueError:
+                message, tone = self._not_valid(1, 1, json_words("", text, 0)), Tone.BAD
         self._status.setText(message)
         self._status.setAccessibleName(message)
         self._status.setStyleSheet("" if tone is None else f"color: {tone.value};")
         self._format.setEnabled(tone is Tone.GOOD)
+
+    def _not_valid(self, line: int, column: int, words: str) -> str:
+        return self.tr("The body is not valid JSON: line {line}, column {column}: {words}").format(
+            line=line, column=column, words=words
+        )
 
     @Slot()
     def _on_timer_timeout(self) -> None:

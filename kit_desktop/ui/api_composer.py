@@ -28,8 +28,12 @@ METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 class ApiComposer(QWidget):
     """Where a request is put together. Passive: the panel reads it and wires the buttons.
 
+    Enter in the path field sends, as in a browser's address bar, unless a suggestion is
+    highlighted: then it picks that one. After Send the focus stays in (or returns to) the
+    path field, so Enter sends again.
+
     Signals:
-        send_requested(): Send. (Enter in the path field picks a suggestion; it never sends.)
+        send_requested(): Send (the button, or Enter in the path field).
         cancel_requested(): Cancel while a request runs.
         curl_requested(): "Copy as curl".
     """
@@ -56,6 +60,7 @@ class ApiComposer(QWidget):
         self._path = PathField(self)
         self._send = self._button(self.tr("Send"), self.tr("Sends the request to Kit."))
         self._send.setProperty("primary", True)
+        self._send.setAutoDefault(True)  # Enter on the focused button sends, on every platform
         self._cancel = self._button(self.tr("Cancel"), self.tr("Stops waiting for the answer."))
         self._curl = self._button(
             self.tr("Copy as curl"),
@@ -90,6 +95,7 @@ class ApiComposer(QWidget):
         self._method.currentTextChanged.connect(self._on_method_changed)
         self._path.textChanged.connect(self._on_path_changed)
         self._path.endpoint_chosen.connect(self._on_path_endpoint_chosen)
+        self._path.returnPressed.connect(self._on_path_return_pressed)
         self._query.edited.connect(self._on_query_edited)
         self._send.clicked.connect(self._on_send_clicked)
         self._cancel.clicked.connect(self.cancel_requested)
@@ -205,8 +211,15 @@ class ApiComposer(QWidget):
             self._headers.set_pairs(headers)
 
     def set_running(self, running: bool) -> None:
-        """Show Cancel while a request runs, Send otherwise."""
+        """Show Cancel while a request runs, Send otherwise.
+
+        A button that hides while it has the focus hands it to the path field (Qt would pass
+        it on to "Copy as curl", where Enter would copy instead of sending again).
+        """
         self._running = running
+        leaving = self._send if running else self._cancel
+        if leaving.hasFocus():
+            self._path.setFocus(Qt.FocusReason.OtherFocusReason)
         self._send.setVisible(not running)
         self._cancel.setVisible(running)
 
@@ -264,6 +277,21 @@ class ApiComposer(QWidget):
         self._hint.setText(text)
         # Why Send is off stands out; what the endpoint does stays quiet.
         self._hint.setStyleSheet(f"color: {Tone.ATTENTION.value};" if self._reason else "")
+        self._show_preset()
+
+    def _show_preset(self) -> None:
+        """Name the ready-made request only while the request is still it (paging changes it)."""
+        base, pairs = split_path(self._path.text().strip())
+        index = next(
+            (
+                number
+                for number, preset in enumerate(self._presets, start=1)
+                if (preset.method, preset.path) == (self.method, base) and not pairs
+            ),
+            0,
+        )
+        if self._preset.count() > index:
+            self._preset.setCurrentIndex(index)
 
     @Slot(int)
     def _on_preset_activated(self, index: int) -> None:
@@ -304,6 +332,14 @@ class ApiComposer(QWidget):
             self._path.setText(join_path(self.path, self._query.pairs()))
         finally:
             self._syncing = False
+
+    @Slot()
+    def _on_path_return_pressed(self) -> None:
+        # Qt tells the field of an Enter meant for the suggestions before it picks one.
+        popup = self._path.completer().popup()
+        if popup is not None and popup.isVisible() and popup.currentIndex().isValid():
+            return
+        self._on_send_clicked()
 
     @Slot()
     def _on_send_clicked(self) -> None:

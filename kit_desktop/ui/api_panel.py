@@ -221,7 +221,7 @@ class ApiPanel(QWidget):
         split.addWidget(side)
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 0)
-        split.setSizes([em * 40, em * 14])
+        split.setSizes([em * 40, em * 12])
         outer = QVBoxLayout(self)
         margin = round(em * 0.8)
         outer.setContentsMargins(margin, margin, margin, margin)
@@ -261,15 +261,47 @@ class ApiPanel(QWidget):
 
     def _emit_send(self) -> None:
         c = self._composer
+        if not c.path:
+            c.path_field.setFocus(Qt.FocusReason.OtherFocusReason)  # where the answer says to type
         self.send_requested.emit(c.method, c.path, c.query, c.body_text, c.headers)
 
+    def _composed_is(self, request: ApiRequest) -> bool:
+        """Whether the composer still holds ``request`` (as the core tidies what was typed)."""
+        c = self._composer
+        headers = [(name.strip(), value) for name, value in c.headers if name.strip()]
+        return (c.method, c.path, list(c.query), c.body_text, headers) == (
+            request.method,
+            request.path,
+            list(request.query),
+            request.body_text,
+            list(request.headers),
+        )
+
     def _load_page(self, query: object) -> None:
+        """Ask for another page of the answer shown, of the request that answer belongs to.
+
+        While the composer still holds that request, the page's query is filled in there (the
+        creator sees the cursor). Once the creator has edited it, the edits stay: the page is
+        asked for without touching the composer, and the status bar says so.
+        """
         result = self._result
-        if result is None or not isinstance(query, tuple) or self._running:
+        if result is None or not isinstance(query, tuple | list) or self._running:
+            return
+        if not self._composer.send_button.isEnabled():
             return
         request = result.request
-        self._composer.load(request.method, request.path, query, request.body_text)
-        self._on_send_requested()
+        if self._composed_is(request):
+            self._composer.load(request.method, request.path, query, request.body_text)
+            self._emit_send()
+            return
+        self.send_requested.emit(
+            request.method, request.path, list(query), request.body_text, list(request.headers)
+        )
+        self.notice.emit(
+            self.tr(
+                "Asked Kit for another page of {request}. The request you are editing is kept."
+            ).format(request=f"{request.method} {request.path}")
+        )
 
     @Slot()
     def _on_send_requested(self) -> None:

@@ -6,9 +6,9 @@ from collections.abc import Iterable, Sequence
 from typing import Protocol
 from urllib.parse import unquote_plus, urlencode
 
-from PySide6.QtCore import QModelIndex, Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, Signal, Slot
 from PySide6.QtGui import QStandardItem, QStandardItemModel
-from PySide6.QtWidgets import QCompleter, QLineEdit, QTreeView, QWidget
+from PySide6.QtWidgets import QCompleter, QLineEdit, QStyle, QTreeView, QWidget
 
 from kit_desktop.ui.api_pairs import Pairs
 from kit_desktop.ui.theme import fixed_font
@@ -69,6 +69,9 @@ def fits(template: str, path: str) -> bool:
 class PathField(QLineEdit):
     """A monospace field that suggests Kit's endpoints (path, method and what it does).
 
+    The suggestions are as wide as whole paths and their descriptions need (within the
+    screen), not cut to the field's width.
+
     Signals:
         endpoint_chosen(object): A suggestion was picked; carries the endpoint.
     """
@@ -79,7 +82,9 @@ class PathField(QLineEdit):
         """Build the field; the suggestions arrive with :meth:`set_endpoints`."""
         super().__init__(parent)
         self._endpoints: list[EndpointLike] = []
-        self.setPlaceholderText("/v4/subscribers")
+        self._popup_width = 0
+        # An instruction, not an example that looks typed (an empty path is not sent).
+        self.setPlaceholderText(self.tr("Type a path, for example /v4/account"))
         self.setFont(fixed_font(self.font()))
         self.setAccessibleName(self.tr("Path"))
         self.setAccessibleDescription(
@@ -89,14 +94,14 @@ class PathField(QLineEdit):
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
         completer.setMaxVisibleItems(10)
-        popup = QTreeView()
+        popup = self._popup = QTreeView()
         popup.setRootIsDecorated(False)
         popup.setHeaderHidden(True)
         popup.setAllColumnsShowFocus(True)
         popup.setAccessibleName(self.tr("Suggested paths"))
         completer.setPopup(popup)
         popup.header().setStretchLastSection(True)
-        popup.setColumnWidth(0, self.fontMetrics().averageCharWidth() * 34)
+        popup.installEventFilter(self)
         # The QModelIndex overload tells which row was chosen (two methods share a path).
         completer.activated[QModelIndex].connect(  # type: ignore[index]
             self._on_completer_activated
@@ -112,16 +117,41 @@ class PathField(QLineEdit):
         """Suggest ``endpoints``: their path, then method and summary."""
         self._endpoints = list(endpoints)
         model = QStandardItemModel(0, 2, self)
-        for index, endpoint in enumerate(self._endpoints):
+        details = [f"{e.method}  ·  {e.summary}" for e in self._endpoints]
+        for index, (endpoint, detail) in enumerate(zip(self._endpoints, details, strict=True)):
             path = QStandardItem(endpoint.path)
             path.setData(index, _ENDPOINT_ROLE)
-            model.appendRow([path, QStandardItem(f"{endpoint.method}  ·  {endpoint.summary}")])
+            model.appendRow([path, QStandardItem(detail)])
         self.completer().setModel(model)
+        popup, metrics = self._popup, self._popup.fontMetrics()
+        pad = metrics.height() * 2  # the item's own margins, and air between the columns
+        paths = max((metrics.horizontalAdvance(e.path) for e in self._endpoints), default=0)
+        rest = max((metrics.horizontalAdvance(detail) for detail in details), default=0)
+        popup.setColumnWidth(0, paths + pad)
+        scroll = popup.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        self._popup_width = paths + rest + 2 * pad + scroll + 2 * popup.frameWidth()
 
     def endpoint_for(self, method: str) -> EndpointLike | None:
         """The endpoint the field's path (and ``method``) names, if any."""
         path = self.base.rstrip("/")
         return next((e for e in self._endpoints if e.method == method and fits(e.path, path)), None)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        """Keep the suggestions wide enough whenever the completer places them."""
+        if event.type() in (QEvent.Type.Show, QEvent.Type.Resize) and isinstance(
+            watched, QTreeView
+        ):
+            self._widen(watched)
+        return super().eventFilter(watched, event)
+
+    def _widen(self, popup: QTreeView) -> None:
+        """Widen ``popup`` (placed at the field's width) to whole paths, within the screen."""
+        screen = self.screen().availableGeometry()
+        width = min(max(self._popup_width, self.width()), screen.width())
+        if popup.width() >= width:
+            return
+        left = min(popup.x(), screen.right() + 1 - width)
+        popup.setGeometry(max(left, screen.left()), popup.y(), width, popup.height())
 
     @Slot(QModelIndex)
     def _on_completer_activated(self, index: QModelIndex) -> None:

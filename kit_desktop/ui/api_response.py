@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
 )
 
 from kit_desktop.ui.api_tabs import page_tabs
-from kit_desktop.ui.api_text import ChunkedText, FindBar
-from kit_desktop.ui.api_words import meta_line, status_tone
+from kit_desktop.ui.api_text import ChunkedText, FindBar, OneLine
+from kit_desktop.ui.api_words import meta_line, meta_notes, status_tone
 from kit_desktop.ui.notice import Notice
 from kit_desktop.ui.theme import plain_label, relative_font, set_muted
 from kit_desktop.words import api_problem
@@ -57,9 +57,12 @@ class ApiResponseView(QWidget):
         self._status = plain_label(parent=self, wrap=False)
         self._status.setObjectName("status")
         self._status.setFont(relative_font(self.font(), 1.1, bold=True))
-        self._meta = plain_label(parent=self)
+        self._meta = OneLine(self)
         self._meta.setObjectName("meta")
         set_muted(self._meta)
+        self._pages = OneLine(self)
+        self._pages.setObjectName("pages")
+        set_muted(self._pages)
         self._previous = self._button(
             self.tr("Previous page"), self.tr("Asks Kit for the page before.")
         )
@@ -102,13 +105,17 @@ class ApiResponseView(QWidget):
         self._find = FindBar(self)
         self._find.set_view(self._body)
 
+        # Status, time and size on one line, however narrow the window; paging on its own.
         top = QHBoxLayout()
         top.setSpacing(round(em * 0.6))
         top.addWidget(self._status)
         top.addWidget(self._meta, 1)
-        top.addWidget(self._previous)
-        top.addWidget(self._next)
         top.addWidget(self._save)
+        paging = QHBoxLayout()
+        paging.setSpacing(round(em * 0.6))
+        paging.addWidget(self._previous)
+        paging.addWidget(self._next)
+        paging.addWidget(self._pages, 1)
         cut = QHBoxLayout()
         cut.addWidget(self._note, 1)
         cut.addWidget(self._show_all)
@@ -116,6 +123,7 @@ class ApiResponseView(QWidget):
         outer.setContentsMargins(0, 0, 0, 0)
         outer.setSpacing(round(em * 0.5))
         outer.addLayout(top)
+        outer.addLayout(paging)
         outer.addWidget(self._message)
         outer.addLayout(cut)
         outer.addWidget(self._tabs, 1)
@@ -135,6 +143,16 @@ class ApiResponseView(QWidget):
     def status_text(self) -> str:
         """The status shown (``200 OK``), or ''."""
         return self._status.text() if self._status.isVisibleTo(self) else ""
+
+    @property
+    def meta_label(self) -> OneLine:
+        """Time taken and size, on one line."""
+        return self._meta
+
+    @property
+    def pages_label(self) -> OneLine:
+        """Which request "Next page" and "Previous page" ask for."""
+        return self._pages
 
     @property
     def message(self) -> Notice:
@@ -192,11 +210,11 @@ class ApiResponseView(QWidget):
         """No answer to show: ``text`` says why (as a warning when ``problem``)."""
         self._full_text, self._raw_pending, self._loading_all = "", None, False
         self._status.hide()
-        self._meta.setText("" if problem else text)
-        self._meta.setVisible(not problem)
-        for button in (self._previous, self._next, self._save, self._show_all):
-            button.hide()
-        self._note.hide()
+        self._meta.hide()
+        for widget in (self._previous, self._next, self._pages, self._save, self._show_all):
+            widget.hide()
+        self._note.setText("" if problem else text)
+        self._note.setVisible(not problem)
         self._message.set_text(text)
         self._message.setVisible(problem)
         self._body.show_text("")
@@ -215,7 +233,7 @@ class ApiResponseView(QWidget):
             self.tr("Status {status}").format(status=self._status.text())
         )
         self._status.show()
-        self._meta.setText(meta_line(result))
+        self._meta.set_line(meta_line(result))
         self._meta.show()
         problem = api_problem(response.status, result.errors)
         self._message.set_text(problem)
@@ -224,6 +242,11 @@ class ApiResponseView(QWidget):
             result.previous_query is not None or result.next_query is not None
         )
         self._next.setVisible(self._previous.isVisibleTo(self))
+        self._pages.setVisible(self._previous.isVisibleTo(self))
+        request = result.request
+        self._pages.set_line(
+            self.tr("Pages of {request}").format(request=f"{request.method} {request.path}")
+        )
         self._previous.setEnabled(result.previous_query is not None)
         self._next.setEnabled(result.next_query is not None)
         self._save.setVisible(bool(response.body))
@@ -256,7 +279,8 @@ class ApiResponseView(QWidget):
 
     def _show_note(self, result: ApiResult) -> None:
         body = result.body
-        notes = [body.error] if body.error else []
+        notes = meta_notes(result)
+        notes += [body.error] if body.error else []
         if body.kind in ("text", "binary") and result.response.body:
             notes.append(self.tr("Shown as plain text; nothing in it is opened or run."))
         if body.truncated_view:

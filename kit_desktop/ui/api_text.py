@@ -1,12 +1,20 @@
-"""A read-only plain-text view that fills big texts a slice per event-loop turn, and a find bar."""
+"""A text view that fills big texts a slice per event-loop turn; a find bar; a one-line label."""
 
 from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QTextCursor, QTextDocument
-from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QPlainTextEdit, QPushButton, QWidget
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QResizeEvent, QShowEvent, QTextCursor, QTextDocument
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSizePolicy,
+    QWidget,
+)
 
 from kit_desktop.ui.json_highlighter import JsonHighlighter
 from kit_desktop.ui.theme import fixed_font, plain_label, set_muted
@@ -188,3 +196,56 @@ class FindBar(QWidget):
     @Slot(str)
     def _on_field_text_changed(self, text: str) -> None:
         self._result.setText("")
+
+
+class OneLine(QLabel):
+    """Plain text on one line that never widens its row: it ends in "…" when space is short.
+
+    The whole text stays the accessible name and, when cut, the tooltip.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        """Build the empty line."""
+        super().__init__(parent)
+        self._full = ""
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setWordWrap(False)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+
+    @property
+    def full_text(self) -> str:
+        """The whole text, cut or not."""
+        return self._full
+
+    def set_line(self, text: str) -> None:
+        """Show ``text`` (line breaks become spaces), cut to the width available."""
+        self._full = " ".join(text.split())
+        self.setAccessibleName(self._full)
+        self.updateGeometry()
+        self._fit()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        """As wide as the whole text, one line high."""
+        margins = self.contentsMargins()
+        width = self.fontMetrics().horizontalAdvance(self._full) + margins.left() + margins.right()
+        return QSize(width, super().sizeHint().height())
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        """Room for a few letters and the "…"."""
+        return QSize(self.fontMetrics().horizontalAdvance("MMM…"), super().sizeHint().height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+        """Cut the text again to the new width."""
+        super().resizeEvent(event)
+        self._fit()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        """Cut the text to the width it is shown at (it may have changed while hidden)."""
+        super().showEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        width = self.contentsRect().width()
+        shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, width)
+        self.setText(shown)
+        self.setToolTip(self._full if shown != self._full else "")

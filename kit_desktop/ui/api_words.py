@@ -1,4 +1,4 @@
-"""Plain words and colours for an answer: its status, time and size, and what went wrong."""
+"""Plain words and colours: an answer's status, time and size; what is wrong in typed JSON."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QLocale
 
+from kit_desktop.json_words import plain_json_words
 from kit_desktop.ui.theme import Tone
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ def format_size(count: int) -> str:
 
 
 def meta_line(result: ApiResult) -> str:
-    """Time taken and size, and whether access was renewed or the answer cut short."""
+    """Time taken and size, short enough for one line beside the status: ``13 ms · 4.1 kB``."""
     response = result.response
     seconds = response.seconds
     took = (
@@ -41,9 +42,28 @@ def meta_line(result: ApiResult) -> str:
         if seconds < 1
         else _tr("{s} s").format(s=f"{seconds:.1f}")
     )
-    parts = [took, format_size(response.size)]
+    return " · ".join([took, format_size(response.size)])
+
+
+def meta_notes(result: ApiResult) -> list[str]:
+    """Sentences for under the status: whether access was renewed, or the answer cut short."""
+    response = result.response
+    notes = []
     if response.retried:
-        parts.append(_tr("your access was renewed and the request sent again"))
+        notes.append(_tr("Your access was renewed and the request sent again."))
     if response.truncated:
-        parts.append(_tr("only the first {size} were read").format(size=format_size(response.size)))
-    return "  ·  ".join(parts)
+        notes.append(
+            _tr("Only the first {size} were read.").format(size=format_size(response.size))
+        )
+    return notes
+
+
+def json_words(message: str, text: str, position: int) -> str:
+    """What a :class:`json.JSONDecodeError` means for someone typing JSON, and what to do.
+
+    Args:
+        message: The parser's message (``exc.msg``), e.g. "Expecting ',' delimiter".
+        text: The JSON as typed.
+        position: Where the parser stopped (``exc.pos``).
+    """
+    return _tr(plain_json_words(message, text, position))

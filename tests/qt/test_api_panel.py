@@ -79,7 +79,9 @@ def test_body_is_checked_as_you_type_with_line_and_column(qtbot: QtBot, panel: A
     composer.load("POST", "/v4/tags", [], "")
     composer.body_editor.setPlainText('{\n  "name": "Course"\n  "x": 1\n}')
     qtbot.waitUntil(lambda: "line 3, column 3" in composer.body_status.text(), timeout=2000)
-    assert composer.body_status.text().startswith("Not valid JSON: line 3, column 3:")
+    assert composer.body_status.text() == (
+        "The body is not valid JSON: line 3, column 3: a comma is missing between two items."
+    )
 
     composer.body_editor.setPlainText('{"name":"Course","tags":[1,2]}')
     qtbot.waitUntil(lambda: composer.body_status.text() == "Valid JSON", timeout=2000)
@@ -209,7 +211,7 @@ def test_unused_completion_index_is_ignored(panel: ApiPanel) -> None:
 
 
 @pytest.mark.qt_log_ignore(OFFSCREEN_NOISE, POPUP_NOISE)
-def test_enter_in_the_suggestions_picks_one_and_never_sends(qtbot: QtBot, panel: ApiPanel) -> None:
+def test_enter_in_the_suggestions_picks_one_then_enter_sends(qtbot: QtBot, panel: ApiPanel) -> None:
     field = panel.composer.path_field
     field.setFocus()
     QTest.keyClicks(field, "/v4/tags")
@@ -220,9 +222,28 @@ def test_enter_in_the_suggestions_picks_one_and_never_sends(qtbot: QtBot, panel:
     create = next(r for r in range(model.rowCount()) if model.index(r, 1).data().startswith("POST"))
     popup.setCurrentIndex(model.index(create, 0))
     with qtbot.assertNotEmitted(panel.send_requested, wait=50):
-        QTest.keyClick(popup, Qt.Key.Key_Return)
-        QTest.keyClick(field, Qt.Key.Key_Return)
+        QTest.keyClick(popup, Qt.Key.Key_Return)  # picks the suggestion, sends nothing
     assert panel.composer.method == "POST"
+    assert not popup.isVisible()
+    with qtbot.waitSignal(panel.send_requested, timeout=1000) as sent:
+        QTest.keyClick(field, Qt.Key.Key_Return)  # the suggestions closed: Enter sends
+    assert sent.args[:2] == ["POST", "/v4/tags"]
+
+
+@pytest.mark.qt_log_ignore(OFFSCREEN_NOISE, POPUP_NOISE)
+def test_enter_sends_while_suggestions_show_but_none_is_chosen(
+    qtbot: QtBot, panel: ApiPanel
+) -> None:
+    field = panel.composer.path_field
+    field.setFocus()
+    QTest.keyClicks(field, "/v4/account")
+    popup = panel.composer.completer.popup()
+    assert popup is not None
+    qtbot.waitUntil(popup.isVisible, timeout=2000)
+    assert not popup.currentIndex().isValid()
+    with qtbot.waitSignal(panel.send_requested, timeout=1000) as sent:
+        QTest.keyClick(popup, Qt.Key.Key_Return)
+    assert sent.args[:2] == ["GET", "/v4/account"]
 
 
 def test_meter_keeps_its_limit(panel: ApiPanel) -> None:

@@ -173,8 +173,9 @@ def test_expired_token_is_renewed_and_the_request_retried(rig: Rig, sandbox: San
     assert result.response.retried
     assert rig.access_token != before
     assert rig.tokens.refresh_count == 1
-    meta = rig.panel.response_view.findChild(QLabel, "meta")
-    assert isinstance(meta, QLabel) and "renewed" in meta.text()
+    note = rig.panel.response_view.findChild(QLabel, "note")
+    assert isinstance(note, QLabel) and note.isVisibleTo(rig.panel)
+    assert note.text() == "Your access was renewed and the request sent again."
 
 
 def test_expired_token_on_post_is_renewed_but_not_sent_twice(

@@ -129,8 +129,12 @@ def make_rig(
     *,
     api_url: str | None = None,
     clock: FakeMonotonic | None = None,
+    panel: ApiPanel | None = None,
 ) -> Rig:
-    """Connect to ``server`` (tokens adopted from a real flow), build the page and wire it."""
+    """Connect to ``server`` (tokens adopted from a real flow), build the page and wire it.
+
+    A ``panel`` given (the window's own page) is wired as it is: not resized or shown here.
+    """
     settings = Settings().with_sandbox(server.base_url)
     if api_url is not None:
         settings = dataclasses.replace(settings, api_url=api_url)
@@ -145,11 +149,14 @@ def make_rig(
         saved_to.append(suggested)
         return rig_ref[0].save_path
 
-    panel = ApiPanel(clock=clock or time.monotonic, choose_save_path=choose)
-    qtbot.addWidget(panel)
-    panel.resize(1100, 760)
-    panel.show()
-    qtbot.waitExposed(panel)
+    if panel is None:
+        panel = ApiPanel(clock=clock or time.monotonic, choose_save_path=choose)
+        qtbot.addWidget(panel)
+        panel.resize(1100, 760)
+        panel.show()
+        qtbot.waitExposed(panel)
+    else:
+        panel.choose_save_path = choose
     wire_api(panel, api)
     panel.show_connected(True)
     rig = Rig(qtbot, server, tokens, client, api, panel, saved_to)

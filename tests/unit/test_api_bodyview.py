@@ -8,7 +8,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kit_desktop.api.bodyview import format_body, json_error_position, summarize_errors
+from kit_desktop.api.bodyview import (
+    format_body,
+    json_error_position,
+    json_problem,
+    summarize_errors,
+)
 
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=20),
@@ -150,3 +155,25 @@ def test_json_error_position(text: str, position: tuple[int, int, str] | None) -
 @given(JSON_VALUES)
 def test_valid_json_has_no_error_position(value: object) -> None:
     assert json_error_position(json.dumps(value, indent=2)) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ('{\n  email: "a@b.com"\n}', (2, 3, 'names need double quotes, like "email".')),
+        ('{\n  "a": 1,\n}', (3, 1, "remove the comma before the closing }.")),
+        ("[1, 2,]", (1, 7, "remove the comma before the closing ].")),
+        (
+            "[1, 2",
+            (1, 6, "it stops too soon: something is missing at the end, like a closing } or ]."),
+        ),
+        ('{"a": 1 "b": 2}', (1, 9, "a comma is missing between two items.")),
+        ("[" * 100_000, (1, 1, "it is nested too deeply (too many { or [ inside one another).")),
+        ("", None),
+        ('{"a": [1]}', None),
+    ],
+)
+def test_json_problem_says_where_and_what_to_do(
+    text: str, problem: tuple[int, int, str] | None
+) -> None:
+    assert json_problem(text) == problem

@@ -74,24 +74,30 @@ def test_bad_json_says_where_it_goes_wrong() -> None:
     with pytest.raises(ApiError) as caught:
         request_body(compose_request("PUT", "/v4/tags/1", body_text='{\n  "name": x\n}'))
     assert caught.value.user_message == (
-        "The body is not valid JSON (line 2, column 11: Expecting value). Fix it and send again."
+        "The body is not valid JSON: line 2, column 11: a value is missing or not valid here: "
+        'text needs double quotes, like "Completed"; true, false and null are written in small '
+        "letters. Nothing was sent."
     )
 
 
 @pytest.mark.parametrize(
     ("text", "where"),
     [
-        ("", "line 1, column 1: Expecting value"),
-        ("[" * 100_000, "line 1, column 1: Nested too deeply"),
-        ("{'a': 1}", "line 1, column 2: Expecting property name enclosed in double quotes"),
+        ("", "line 1, column 1: a value is missing: there is nothing to read."),
+        (
+            "[" * 100_000,
+            "line 1, column 1: it is nested too deeply (too many { or [ inside one another).",
+        ),
+        ("{'a': 1}", 'line 1, column 2: names need double quotes, like "email".'),
     ],
 )
 def test_parse_json_body_names_the_value_it_checks(text: str, where: str) -> None:
     with pytest.raises(ApiError) as caught:
         parse_json_body(text, what="The --data value")
     assert caught.value.user_message == (
-        f"The --data value is not valid JSON ({where}). Fix it and send again."
+        f"The --data value is not valid JSON: {where} Fix it and send again."
     )
+    assert "Expecting" not in caught.value.user_message, "no parser jargon"
 
 
 @pytest.mark.parametrize(
@@ -109,4 +115,14 @@ def test_query_pair_refuses_an_item_without_a_name(item: str) -> None:
     assert caught.value.user_message == (
         f"The --query value {item!r} must look like name=value (for example per_page=10); "
         "nothing was sent."
+    )
+
+
+@pytest.mark.parametrize("path", ["", "   ", "?per_page=2"])
+def test_an_empty_path_says_what_to_type(path: str) -> None:
+    with pytest.raises(ApiError) as caught:
+        check_request(compose_request("GET", path), ORIGIN)
+    assert not isinstance(caught.value, UnsafeRequestError)
+    assert caught.value.user_message == (
+        "Type the path of the request first, for example /v4/account."
     )

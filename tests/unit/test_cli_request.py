@@ -74,8 +74,9 @@ def test_data_is_sent_whatever_the_method(run: Run) -> None:
     [
         (
             ("POST", "/v4/tags", "--data", '{"name": }'),
-            "The --data value is not valid JSON (line 1, column 10: Expecting value). "
-            "Fix it and send again.",
+            "The --data value is not valid JSON: line 1, column 10: a value is missing or not "
+            'valid here: text needs double quotes, like "Completed"; true, false and null are '
+            "written in small letters. Fix it and send again.",
         ),
         (
             ("GET", "/v4/tags", "--query", "per_page"),
