@@ -225,7 +225,10 @@ class ConnectionCard(QFrame):
         if phase.attempt_running:
             return self.tr("Stops connecting. Nothing is saved.")
         if phase.has_tokens:
-            return self.tr("Signs this computer out of your Kit account, after asking you.")
+            return self.tr(
+                "Asks first, then forgets the connection on this computer and asks Kit to end "
+                "this app's access. Your Kit account itself is not changed."
+            )
         return self.tr("Opens Kit in your browser so you can allow this app to connect.")
 
     def _update_countdown(self) -> None:

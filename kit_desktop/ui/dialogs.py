@@ -1,11 +1,14 @@
-"""The window's small dialogs: confirm Disconnect, Kit's install request, About; plain text."""
+"""The window's small dialogs: confirm Disconnect, Kit's install question, About, Help."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QAbstractButton, QMessageBox, QWidget
 
 from kit_desktop import __version__
+from kit_desktop.ui.info_dialog import InfoDialog
+from kit_desktop.ui.menus import SHORTCUT_CONNECT
 
 _CONTEXT = "dialogs"
 
@@ -14,41 +17,136 @@ def _tr(text: str) -> str:
     return QCoreApplication.translate(_CONTEXT, text)
 
 
-def confirm_disconnect(parent: QWidget) -> bool:
-    """Ask before disconnecting; ``True`` only when the creator says Yes.
+def ask_disconnect(parent: QWidget) -> tuple[QMessageBox, QAbstractButton]:
+    """Open (without blocking) the question before disconnecting.
 
-    The text is our own (no account name from the network), so the static
-    ``QMessageBox.question`` cannot be tricked into rendering markup.
+    Returns the box and its "Disconnect" button: only a click on that button disconnects;
+    "Cancel" (the default), Esc or closing the box leaves the connection as it is. The
+    text is our own (no account name from the network), shown as plain text.
     """
-    answer = QMessageBox.question(
-        parent,
-        _tr("Disconnect from Kit?"),
-        _tr(
-            "Kit Desktop will sign out of your Kit account and forget its access on this "
-            "computer. You can connect again at any time."
-        ),
-        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-        QMessageBox.StandardButton.No,
-    )
-    return answer == QMessageBox.StandardButton.Yes
-
-
-def show_about(parent: QWidget) -> QMessageBox:
-    """Open (without blocking) a small plain-text About box naming the version."""
     box = QMessageBox(parent)
-    box.setWindowTitle(_tr("About Kit Desktop"))
+    box.setWindowTitle(_tr("Disconnect from Kit?"))
     box.setTextFormat(Qt.TextFormat.PlainText)
-    box.setIcon(QMessageBox.Icon.Information)
-    box.setText(_tr("Kit Desktop {version}").format(version=__version__))
+    box.setIcon(QMessageBox.Icon.Question)
+    box.setText(_tr("Disconnect from Kit?"))
     box.setInformativeText(
         _tr(
-            "Connects your Kit (formerly ConvertKit) account to this computer. You sign in "
-            "with Kit in your own browser; Kit Desktop never sees your password."
+            "Kit Desktop will forget the connection on this computer and ask Kit to end this "
+            "app's access. Your Kit account itself is not changed, and you can connect again "
+            "at any time."
         )
     )
+    disconnect = box.addButton(_tr("Disconnect"), QMessageBox.ButtonRole.DestructiveRole)
+    disconnect.setAccessibleName(_tr("Disconnect"))
+    disconnect.setAccessibleDescription(
+        _tr("Forgets the connection on this computer and asks Kit to end this app's access.")
+    )
+    cancel = box.addButton(_tr("Cancel"), QMessageBox.ButtonRole.RejectRole)
+    cancel.setAccessibleName(_tr("Cancel"))
+    cancel.setAccessibleDescription(_tr("Keeps the connection as it is."))
+    box.setDefaultButton(cancel)
+    box.setEscapeButton(cancel)
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     box.open()
-    return box
+    cancel.setFocus()
+    return box, disconnect
+
+
+def ask_quit_losing_connection(parent: QWidget) -> tuple[QMessageBox, QAbstractButton]:
+    """Open (without blocking) the question before quitting with a connection kept in memory.
+
+    Returns the box and its "Quit" button; "Keep open" is the default and Esc's choice.
+    """
+    box = QMessageBox(parent)
+    box.setWindowTitle(_tr("Quit and lose the connection?"))
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.setIcon(QMessageBox.Icon.Warning)
+    box.setText(_tr("Quit and lose the connection?"))
+    box.setInformativeText(
+        _tr(
+            "This computer's secure storage is not available, so your connection to Kit is "
+            "kept only while Kit Desktop is open. If you quit now, you will need to connect "
+            "again next time. To keep it, set up or unlock your system keyring, then click "
+            "“Try again” on the storage warning before quitting."
+        )
+    )
+    quit_button = box.addButton(_tr("Quit"), QMessageBox.ButtonRole.DestructiveRole)
+    keep = box.addButton(_tr("Keep open"), QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(keep)
+    box.setEscapeButton(keep)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.open()
+    keep.setFocus()
+    return box, quit_button
+
+
+def show_about(parent: QWidget) -> InfoDialog:
+    """Open (without blocking) a small plain-text About box naming the version."""
+    dialog = InfoDialog(
+        _tr("About Kit Desktop"),
+        _tr("Kit Desktop {version}").format(version=__version__),
+        [
+            _tr(
+                "Connects your Kit (formerly ConvertKit) account to this computer. You sign "
+                "in with Kit in your own browser; Kit Desktop never sees your password."
+            )
+        ],
+        parent,
+    )
+    dialog.open()
+    return dialog
+
+
+def show_connect_help(parent: QWidget, *, practice: bool) -> InfoDialog:
+    """Open (without blocking) the plain words on practice mode and on connecting a real account."""
+    if practice:
+        dialog = InfoDialog(
+            _tr("Connecting your real Kit account"),
+            _tr("Kit Desktop is in practice mode"),
+            [
+                _tr(
+                    "In practice mode Kit Desktop connects to a built-in practice Kit with "
+                    "sample data, not to Kit itself. Nothing you do here reaches your real "
+                    "Kit account."
+                ),
+                _tr(
+                    "It runs in practice mode because this copy of Kit Desktop has no Kit app "
+                    "set up (or it was started with --sandbox, for practice)."
+                ),
+                _tr(
+                    "To connect your real Kit account, you need a copy of Kit Desktop from a "
+                    "publisher who has set up a Kit app for it (in Kit: Automate > Apps > "
+                    "Build). Ask whoever gave you Kit Desktop for that copy."
+                ),
+                _tr(
+                    "Publishing Kit Desktop yourself? The file docs/publishing.md in its source "
+                    "explains the steps."
+                ),
+            ],
+            parent,
+        )
+    else:
+        dialog = InfoDialog(
+            _tr("How connecting to Kit works"),
+            _tr("How connecting to Kit works"),
+            [
+                _tr(
+                    "Click Connect to Kit ({keys}). Kit opens in your browser: sign in to Kit "
+                    "there if it asks, then click Allow. Kit Desktop never sees your password."
+                ).format(keys=SHORTCUT_CONNECT.toString(QKeySequence.SequenceFormat.NativeText)),
+                _tr(
+                    "Kit Desktop keeps that access on this computer, in its secure storage when "
+                    "it can, and renews it before it runs out unless you turn that off."
+                ),
+                _tr(
+                    "Disconnect forgets the connection on this computer and asks Kit to end "
+                    "this app's access. Your Kit account itself is not changed."
+                ),
+            ],
+            parent,
+        )
+    dialog.open()
+    return dialog
 
 
 def ask_install(

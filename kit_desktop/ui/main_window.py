@@ -38,6 +38,8 @@ if TYPE_CHECKING:
     from kit_desktop.ui.window_content import WindowContent
 
 GEOMETRY_KEY = "window/geometry"
+#: The first window's height in text lines: room for the connected page, Details closed.
+DEFAULT_HEIGHT_LINES = 47
 NOTICE_MS = 5000
 
 
@@ -45,9 +47,10 @@ class MainWindow(QMainWindow):
     """The one window. Passive: it shows snapshots and emits intents; the session decides.
 
     Signals:
-        connect_requested(): The primary action in a not-connected, reconnect or failed phase.
-        cancel_requested(): The primary action (or Esc) while an attempt runs.
-        disconnect_requested(): The primary action while connected, after the creator confirmed.
+        connect_requested(): Connect to Kit, Reconnect or Try again (the button or Ctrl+K).
+        cancel_requested(): The primary button (or Esc) while an attempt runs.
+        disconnect_requested(): Disconnect… (the button or the menu), after the creator
+            confirmed; it has no shortcut.
         reopen_requested(): "Open the page again".
         refresh_requested(): "Refresh now".
         auto_renew_toggled(bool): "Renew automatically" changed.
@@ -96,6 +99,8 @@ class MainWindow(QMainWindow):
         self._clock = clock
         self._content: WindowContent | None = None
         self._view: SessionView | None = None
+        self._quit_box: QMessageBox | None = None
+        self._quit_anyway = False  # the creator chose to quit and lose the connection
         self._attempt: AttemptView | None = None
         self._install_box: QMessageBox | None = None
         self._install_replace: QAbstractButton | None = None
@@ -103,7 +108,7 @@ class MainWindow(QMainWindow):
         geometry = self._settings.value(GEOMETRY_KEY)
         if not (isinstance(geometry, QByteArray) and self.restoreGeometry(geometry)):
             em = self.fontMetrics().height()
-            self.resize(em * 40, em * 44)
+            self.resize(em * 40, em * DEFAULT_HEIGHT_LINES)
         if deferred:
             self.setCentralWidget(_starting_page(self.tr("Starting {app}…").format(app=APP_NAME)))
         else:
@@ -233,11 +238,47 @@ class MainWindow(QMainWindow):
             QApplication.alert(self)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
-        """Save the window's geometry, announce ``closing`` and close."""
+        """Save the window's geometry, announce ``closing`` and close.
+
+        A real connection kept only in memory (no secure storage) would be lost: then the
+        creator is asked first, and the window stays open unless they choose "Quit".
+        """
+        if self._would_lose_connection():
+            event.ignore()
+            self._ask_before_quitting()
+            return
         self._settings.setValue(GEOMETRY_KEY, self.saveGeometry())
         self._settings.sync()
         self.closing.emit()
         super().closeEvent(event)
+
+    @property
+    def quit_box(self) -> QMessageBox | None:
+        """The open "quit and lose the connection?" question, if any."""
+        return self._quit_box
+
+    def _would_lose_connection(self) -> bool:
+        view = self._view
+        if self._quit_anyway or view is None or view.practice or not view.holds_tokens:
+            return False
+        return view.storage is not None and not view.storage.secure
+
+    def _ask_before_quitting(self) -> None:
+        from kit_desktop.ui.dialogs import ask_quit_losing_connection
+
+        if self._quit_box is not None:
+            self._quit_box.raise_()
+            return
+        box, quit_button = ask_quit_losing_connection(self)
+        self._quit_box = box
+
+        def answered(_result: int) -> None:
+            self._quit_box = None
+            if box.clickedButton() is quit_button:
+                self._quit_anyway = True
+                self.close()
+
+        box.finished.connect(answered)
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt override
         """Re-resolve palette colours in the style sheet when the system switches light/dark."""

@@ -6,15 +6,20 @@ from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QWidget
 
-SHORTCUT_PRIMARY = QKeySequence("Ctrl+K")
+#: Connect, Reconnect or Try again; never anything else (a shortcut never turns destructive).
+SHORTCUT_CONNECT = QKeySequence("Ctrl+K")
+SHORTCUT_CANCEL = QKeySequence("Esc")
 SHORTCUT_REOPEN = QKeySequence("Ctrl+O")
 SHORTCUT_COPY_LINK = QKeySequence("Ctrl+Shift+C")
 SHORTCUT_REFRESH = QKeySequence("Ctrl+R")
 SHORTCUT_DETAILS = QKeySequence("Ctrl+D")
 
 
-def set_shortcut_tip(widget: QWidget, text: str, shortcut: QKeySequence) -> None:
+def set_shortcut_tip(widget: QWidget, text: str, shortcut: QKeySequence | None = None) -> None:
     """Give ``widget`` a tooltip naming its action and shortcut: "Refresh now (Ctrl+R)"."""
+    if shortcut is None:
+        widget.setToolTip(text)
+        return
     keys = shortcut.toString(QKeySequence.SequenceFormat.NativeText)
     widget.setToolTip(f"{text} ({keys})")
 
@@ -23,12 +28,16 @@ class WindowMenus(QObject):
     """The Connection and Help menus; the window connects each action to its intent.
 
     Attributes:
-        primary: The card's primary action (Ctrl+K; also Esc while an attempt runs).
+        connect_to_kit: "Connect to Kit", "Reconnect" or "Try again" (Ctrl+K); off otherwise.
+        cancel: "Cancel connecting" (Esc), only while an attempt runs.
+        disconnect_kit: "Disconnect…", only while connected; no shortcut, and it always asks.
         reopen: "Open the page again" (Ctrl+O).
         copy_link: "Copy link" (Ctrl+Shift+C).
         refresh: "Refresh now" (Ctrl+R).
         details: "Show details", checkable (Ctrl+D).
         quit: "Quit" (the platform's Quit keys).
+        connect_help: "How to connect your real Kit account…" (practice) or
+            "How connecting to Kit works…".
         diagnostics: "Copy diagnostics".
         about: "About Kit Desktop".
     """
@@ -37,8 +46,18 @@ class WindowMenus(QObject):
         """Create the actions on ``window`` (so their shortcuts work) and fill its menu bar."""
         super().__init__(window)
         self._window = window
-        self.primary = self._action(
-            self.tr("Connect to Kit"), SHORTCUT_PRIMARY, self.tr("The main step for now.")
+        self.connect_to_kit = self._action(
+            self.tr("Connect to Kit"),
+            SHORTCUT_CONNECT,
+            self.tr("Opens Kit in your browser so you can allow this app to connect."),
+        )
+        self.cancel = self._action(
+            self.tr("Cancel connecting"), SHORTCUT_CANCEL, self.tr("Stops connecting.")
+        )
+        self.disconnect_kit = self._action(
+            self.tr("Disconnect…"),
+            None,
+            self.tr("Forgets the connection on this computer, after asking you."),
         )
         self.reopen = self._action(
             self.tr("Open the page again"),
@@ -60,6 +79,11 @@ class WindowMenus(QObject):
             QKeySequence(QKeySequence.StandardKey.Quit),
             self.tr("Closes Kit Desktop."),
         )
+        self.connect_help = self._action(
+            self.tr("How connecting to Kit works…"),
+            None,
+            self.tr("Explains how Kit Desktop connects to your Kit account."),
+        )
         self.diagnostics = self._action(
             self.tr("Copy diagnostics"),
             None,
@@ -68,25 +92,29 @@ class WindowMenus(QObject):
         self.about = self._action(self.tr("About Kit Desktop"), None, self.tr("Shows the version."))
 
         connection = window.menuBar().addMenu(self.tr("&Connection"))
-        connection.addAction(self.primary)
+        connection.addAction(self.connect_to_kit)
+        connection.addAction(self.cancel)
         connection.addAction(self.reopen)
         connection.addAction(self.copy_link)
         connection.addSeparator()
         connection.addAction(self.refresh)
         connection.addAction(self.details)
         connection.addSeparator()
+        connection.addAction(self.disconnect_kit)
+        connection.addSeparator()
         connection.addAction(self.quit)
         help_menu = window.menuBar().addMenu(self.tr("&Help"))
+        help_menu.addAction(self.connect_help)
+        help_menu.addSeparator()
         help_menu.addAction(self.diagnostics)
         help_menu.addAction(self.about)
 
-    def set_primary(self, text: str, *, escape_cancels: bool) -> None:
-        """Name the primary action; Esc is an extra shortcut only while it cancels."""
-        self.primary.setText(text)
-        keys = [SHORTCUT_PRIMARY]
-        if escape_cancels:
-            keys.append(QKeySequence("Esc"))
-        self.primary.setShortcuts(keys)
+    def set_practice(self, practice: bool) -> None:
+        """Name the Help item for practice mode (how to use a real account) or not."""
+        if practice:
+            self.connect_help.setText(self.tr("How to connect your real Kit account…"))
+        else:
+            self.connect_help.setText(self.tr("How connecting to Kit works…"))
 
     def _action(self, text: str, shortcut: QKeySequence | None, description: str) -> QAction:
         action = QAction(text, self._window)

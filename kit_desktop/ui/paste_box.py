@@ -7,9 +7,10 @@ it, or the browser runs on another computer.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QAccessible, QAccessibleAnnouncementEvent
 from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
-from kit_desktop.ui.theme import plain_label
+from kit_desktop.ui.notice import Notice
 
 
 class PasteBox(QWidget):
@@ -36,17 +37,19 @@ class PasteBox(QWidget):
         self._field = QLineEdit(self)
         self._field.setPlaceholderText(self.tr("Paste here"))
         self._field.setAccessibleName(self.tr("Code or address from your browser"))
-        self._field.setAccessibleDescription(
-            self.tr("Paste the code Kit Desktop's page showed, or the whole address.")
+        self._field_description = self.tr(
+            "Paste the code Kit Desktop's page showed, or the whole address."
         )
+        self._field.setAccessibleDescription(self._field_description)
         self._continue = QPushButton(self.tr("Continue"), self)
         self._continue.setEnabled(False)
         self._continue.setAccessibleName(self.tr("Continue"))
         self._continue.setAccessibleDescription(
             self.tr("Finishes connecting with what you pasted.")
         )
-        self._error = plain_label(parent=self)
-        self._error.setObjectName("pasteError")
+        self._error = Notice("warning", parent=self)
+        self._error.label.setObjectName("pasteError")
+        self._error.setAccessibleDescription(self.tr("Why what you pasted was not accepted."))
         self._error.hide()
 
         row = QHBoxLayout()
@@ -84,19 +87,32 @@ class PasteBox(QWidget):
         """Opens the field."""
         return self._toggle
 
+    @property
+    def error(self) -> Notice:
+        """Why the paste was not accepted (a warning notice, hidden when there is none)."""
+        return self._error
+
     def reset(self) -> None:
         """Close the field and forget what was pasted (a new attempt, or not waiting)."""
         self._field.clear()
-        self._error.hide()
+        self._hide_error()
         self._form.hide()
 
     def show_error(self, text: str) -> None:
         """Say why the paste was not accepted; the field keeps its text for correcting."""
         self._form.show()
-        self._error.setText(text)
+        self._error.set_text(text)
         self._error.show()
+        # A screen reader hears the problem with the field, and at once.
+        self._field.setAccessibleDescription(f"{text}\n{self._field_description}")
         self._field.setFocus()
         self._field.selectAll()
+        if QAccessible.isActive():
+            QAccessible.updateAccessibility(QAccessibleAnnouncementEvent(self._error, text))
+
+    def _hide_error(self) -> None:
+        self._error.hide()
+        self._field.setAccessibleDescription(self._field_description)
 
     @Slot()
     def _on_toggle_clicked(self) -> None:
@@ -107,7 +123,7 @@ class PasteBox(QWidget):
     @Slot(str)
     def _on_field_text_changed(self, text: str) -> None:
         self._continue.setEnabled(bool(text.strip()))
-        self._error.hide()
+        self._hide_error()
 
     @Slot()
     def _on_continue_clicked(self) -> None:

@@ -49,10 +49,60 @@ PHASE_TONES: dict[Phase, Tone] = {
 
 _HALO = "rgba(37, 99, 235, 0.55)"
 
-STYLE_SHEET = f"""
+#: A card's border against the window and against the card's own base colour, at least.
+BORDER_CONTRAST = 2.0
+
+
+def contrast(one: QColor, other: QColor) -> float:
+    """The WCAG contrast ratio of two opaque colours, from 1.0 (the same) to 21.0."""
+    lighter, darker = sorted((_luminance(one), _luminance(other)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def border_color(palette: QPalette) -> QColor:
+    """A card border that stands out from both the window and the card, in light or dark.
+
+    The palette's own ``mid`` is nearly the window colour in many dark themes, so the
+    border is the window colour moved towards the text colour just far enough.
+    """
+    window = palette.color(QPalette.ColorRole.Window)
+    base = palette.color(QPalette.ColorRole.Base)
+    text = palette.color(QPalette.ColorRole.WindowText)
+    for step in range(2, 11):
+        color = _mix(window, text, step / 10)
+        if min(contrast(color, window), contrast(color, base)) >= BORDER_CONTRAST:
+            return color
+    return text
+
+
+def style_sheet(palette: QPalette) -> str:
+    """The window's style sheet, with the colours that are worked out from ``palette``."""
+    return _STYLE_SHEET.replace("@border", border_color(palette).name())
+
+
+def _luminance(color: QColor) -> float:
+    def channel(value: float) -> float:
+        return value / 12.92 if value <= 0.04045 else ((value + 0.055) / 1.055) ** 2.4
+
+    return (
+        0.2126 * channel(color.redF())
+        + 0.7152 * channel(color.greenF())
+        + 0.0722 * channel(color.blueF())
+    )
+
+
+def _mix(one: QColor, other: QColor, amount: float) -> QColor:
+    return QColor.fromRgbF(
+        one.redF() + (other.redF() - one.redF()) * amount,
+        one.greenF() + (other.greenF() - one.greenF()) * amount,
+        one.blueF() + (other.blueF() - one.blueF()) * amount,
+    )
+
+
+_STYLE_SHEET = f"""
 QFrame[card="true"] {{
     background: palette(base);
-    border: 1px solid palette(mid);
+    border: 1px solid @border;
     border-radius: 10px;
 }}
 QPushButton[primary="true"] {{

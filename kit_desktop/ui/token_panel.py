@@ -145,7 +145,7 @@ class TokenPanel(QWidget):
         inner = QVBoxLayout(self._card)
         pad = round(em * 1.2)
         inner.setContentsMargins(pad, pad, pad, pad)
-        inner.setSpacing(round(em * 0.75))
+        inner.setSpacing(round(em * 0.6))
         inner.addWidget(self._empty)
         inner.addWidget(self._status)
         inner.addWidget(self._stored)

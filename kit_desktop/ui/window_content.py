@@ -12,17 +12,26 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QSettings, Slot
-from PySide6.QtWidgets import QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QPoint, QSettings, Qt, QTimer, Slot
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QHBoxLayout,
+    QMessageBox,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 from kit_desktop.state import AttemptView, Phase, SessionView
 from kit_desktop.ui.api_tabs import page_tabs
 from kit_desktop.ui.connection_card import ConnectionCard
-from kit_desktop.ui.dialogs import confirm_disconnect, show_about
+from kit_desktop.ui.dialogs import ask_disconnect, show_about, show_connect_help
 from kit_desktop.ui.menus import (
+    SHORTCUT_CANCEL,
+    SHORTCUT_CONNECT,
     SHORTCUT_COPY_LINK,
     SHORTCUT_DETAILS,
-    SHORTCUT_PRIMARY,
     SHORTCUT_REFRESH,
     SHORTCUT_REOPEN,
     WindowMenus,
@@ -30,7 +39,7 @@ from kit_desktop.ui.menus import (
 )
 from kit_desktop.ui.notice import Notice
 from kit_desktop.ui.pkce_panel import PkcePanel
-from kit_desktop.ui.theme import STYLE_SHEET
+from kit_desktop.ui.theme import style_sheet
 from kit_desktop.ui.token_panel import TokenPanel
 
 if TYPE_CHECKING:
@@ -38,6 +47,7 @@ if TYPE_CHECKING:
     from kit_desktop.ui.main_window import MainWindow
 
 DETAILS_KEY = "window/details_expanded"
+_PAGE = "connectionPage"
 
 
 class WindowContent(QObject):
@@ -56,10 +66,23 @@ class WindowContent(QObject):
         self.window = window
         self._settings = settings
         self._view = SessionView()
-        window.setStyleSheet(STYLE_SHEET)
-        self.practice = Notice("practice", parent=window)
+        self._disconnect_box: QMessageBox | None = None
+        self._disconnect_button: QAbstractButton | None = None
+        self._ready = False
+        self.restyle()
+        self.practice = Notice(
+            "practice",
+            action=self.tr("Learn more…"),
+            action_description=self.tr(
+                "Explains practice mode and how to connect your real Kit account."
+            ),
+            parent=window,
+        )
         self.practice.set_text(
-            self.tr("Practice mode: a built-in Kit sandbox, not your real account")
+            self.tr(
+                "Practice mode: Kit Desktop is using a built-in practice Kit with sample data. "
+                "Nothing you do here reaches your real Kit account."
+            )
         )
         self.card = ConnectionCard(clock, window)
         self.tokens = TokenPanel(clock, window)
@@ -72,18 +95,25 @@ class WindowContent(QObject):
         self._chain_focus()
         self._show_shortcuts_in_tooltips()
         self.details.set_expanded(bool(settings.value(DETAILS_KEY, False, type=bool)))
+        self.card.primary_button.setFocus(Qt.FocusReason.OtherFocusReason)
+        self._ready = True
 
     def restyle(self) -> None:
-        """Re-resolve palette colours in the style sheet (light/dark switch)."""
-        self.window.setStyleSheet(STYLE_SHEET)
+        """Work the style sheet's colours out again from the palette (light/dark switch)."""
+        sheet = style_sheet(self.window.palette())
+        if self.window.styleSheet() != sheet:
+            self.window.setStyleSheet(sheet)
 
     def show_view(self, view: SessionView) -> None:
         """Show a new session snapshot everywhere it matters."""
         self._view = view
         self.practice.setVisible(view.practice)
+        self._menus.set_practice(view.practice)
+        if self._disconnect_box is not None and not view.phase.has_tokens:
+            self._disconnect_box.done(-1)  # nothing left to disconnect
         self.card.show_view(view)
         self.tokens.show_view(view)
-        self.details.set_attempt_running(view.phase.attempt_running)
+        self.details.set_attempt_running(view.phase.attempt_running, view.phase.has_tokens)
         if self._api is not None:
             self._api.show_connected(view.phase.has_tokens, self._api_reason(view.phase))
         self._sync_actions()
@@ -101,7 +131,7 @@ class WindowContent(QObject):
         column.setMaximumWidth(em * 52)
         stack = QVBoxLayout(column)
         stack.setContentsMargins(0, 0, 0, 0)
-        stack.setSpacing(round(em * 1.5))
+        stack.setSpacing(round(em * 1.1))
         stack.addWidget(self.practice)
         stack.addWidget(self.card)
         stack.addWidget(self.tokens)
@@ -110,7 +140,7 @@ class WindowContent(QObject):
         page = QWidget(window)
         row = QHBoxLayout(page)
         margin = round(em * 1.5)
-        row.setContentsMargins(margin, margin, margin, margin)
+        row.setContentsMargins(margin, round(em * 1.1), margin, margin)
         row.addStretch(1)
         row.addWidget(column, 100)
         row.addStretch(1)
@@ -119,6 +149,10 @@ class WindowContent(QObject):
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setWidget(page)
         scroll.setAccessibleName(self.tr("Kit connection"))
+        # Not a Tab stop of its own (it would show no focus): Tab visits its controls, and
+        # the page scrolls to whichever has focus.
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        scroll.setObjectName(_PAGE)
         self.tabs = page_tabs(self.tr("Pages"), window)
         self.tabs.addTab(scroll, self.tr("Connection"))
         self.tabs.addTab(self._api_page, self.tr("API requests"))
@@ -128,7 +162,8 @@ class WindowContent(QObject):
     def _connect_signals(self) -> None:
         self.card.connect_requested.connect(self.window.connect_requested)
         self.card.cancel_requested.connect(self.window.cancel_requested)
-        self.card.disconnect_requested.connect(self._on_card_disconnect_requested)
+        self.card.disconnect_requested.connect(self._on_disconnect_wanted)
+        self.practice.action_requested.connect(self._on_connect_help_triggered)
         self.card.reopen_requested.connect(self.window.reopen_requested)
         self.card.link_copied.connect(self._on_card_link_copied)
         self.card.paste_submitted.connect(self.window.paste_submitted)
@@ -139,14 +174,20 @@ class WindowContent(QObject):
         self.details.generate_requested.connect(self.window.generate_requested)
         self.details.copied.connect(self._on_value_copied)
         self.details.expanded_changed.connect(self._on_details_expanded_changed)
-        self._menus.primary.triggered.connect(self._on_primary_triggered)
+        self._menus.connect_to_kit.triggered.connect(self.window.connect_requested)
+        self._menus.cancel.triggered.connect(self.window.cancel_requested)
+        self._menus.disconnect_kit.triggered.connect(self._on_disconnect_wanted)
         self._menus.reopen.triggered.connect(self.window.reopen_requested)
         self._menus.copy_link.triggered.connect(self._on_copy_link_triggered)
         self._menus.refresh.triggered.connect(self.window.refresh_requested)
         self._menus.details.toggled.connect(self.details.set_expanded)
+        self._menus.connect_help.triggered.connect(self._on_connect_help_triggered)
         self._menus.diagnostics.triggered.connect(self.window.diagnostics_requested)
         self._menus.about.triggered.connect(self._on_about_triggered)
         self._menus.quit.triggered.connect(self.window.close)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.connect(self._on_app_focus_changed)
 
     @property
     def api_built(self) -> bool:
@@ -178,11 +219,14 @@ class WindowContent(QObject):
 
     @Slot(int)
     def _on_tabs_current_changed(self, index: int) -> None:
+        if not hasattr(self, "_api"):  # a tab change while the window is taken apart
+            return
         if self._api is None and self.tabs.widget(index) is self._api_page:
             self.api  # noqa: B018 - built on first sight
 
     def _chain_focus(self) -> None:
         chain = [
+            *([] if self.practice.button is None else [self.practice.button]),
             *self.card.focus_chain(),
             *self.tokens.focus_chain(),
             *self.details.focus_chain(),
@@ -192,9 +236,19 @@ class WindowContent(QObject):
 
     def _sync_actions(self) -> None:
         phase = self._view.phase
-        primary = self.card.primary_text(phase)
-        self._menus.set_primary(primary, escape_cancels=phase.attempt_running)
-        set_shortcut_tip(self.card.primary_button, primary.rstrip("…"), SHORTCUT_PRIMARY)
+        menus = self._menus
+        primary = self.card.primary_text(phase).rstrip("…")
+        connects = not phase.attempt_running and not phase.has_tokens
+        menus.connect_to_kit.setEnabled(connects)
+        if connects:
+            menus.connect_to_kit.setText(primary)
+            set_shortcut_tip(self.card.primary_button, primary, SHORTCUT_CONNECT)
+        elif phase.attempt_running:
+            set_shortcut_tip(self.card.primary_button, primary, SHORTCUT_CANCEL)
+        else:  # Disconnect: no shortcut, and it always asks first
+            set_shortcut_tip(self.card.primary_button, self.tr("Disconnect from Kit, after asking"))
+        menus.cancel.setEnabled(phase.attempt_running)
+        menus.disconnect_kit.setEnabled(phase.has_tokens)
         waiting = phase is Phase.WAITING
         self._menus.reopen.setEnabled(waiting)
         self._menus.copy_link.setEnabled(waiting and self.card.copy_link_button.isEnabled())
@@ -216,16 +270,34 @@ class WindowContent(QObject):
         set_shortcut_tip(self.details.toggle_button, self._menus.details.text(), SHORTCUT_DETAILS)
 
     @Slot()
-    def _on_primary_triggered(self) -> None:
-        self.card.trigger_primary()
-
-    @Slot()
     def _on_copy_link_triggered(self) -> None:
         self.card.copy_link()
 
+    @property
+    def disconnect_box(self) -> QMessageBox | None:
+        """The open "Disconnect from Kit?" question, if any."""
+        return self._disconnect_box
+
     @Slot()
-    def _on_card_disconnect_requested(self) -> None:
-        if confirm_disconnect(self.window):
+    def _on_disconnect_wanted(self) -> None:
+        if self._disconnect_box is not None:
+            self._disconnect_box.activateWindow()
+            return
+        if not self._view.phase.has_tokens:
+            return
+        box, self._disconnect_button = ask_disconnect(self.window)
+        box.finished.connect(self._on_disconnect_box_finished)
+        self._disconnect_box = box
+
+    @Slot(int)
+    def _on_disconnect_box_finished(self, result: int) -> None:
+        del result
+        box, self._disconnect_box = self._disconnect_box, None
+        if (
+            box is not None
+            and box.clickedButton() is self._disconnect_button
+            and self._view.phase.has_tokens
+        ):
             self.window.disconnect_requested.emit()
 
     @Slot()
@@ -240,6 +312,41 @@ class WindowContent(QObject):
     def _on_details_expanded_changed(self, expanded: bool) -> None:
         self._menus.details.setChecked(expanded)
         self._settings.setValue(DETAILS_KEY, expanded)
+        if expanded and self._ready:  # opened now, not restored open at the start
+            QTimer.singleShot(0, self, self._reveal_details)
+
+    @Slot()
+    def _reveal_details(self) -> None:
+        """Scroll the opened Details into view: all of it, or from its top when it is taller."""
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        scroll, details = self._page_scroll(), self.details
+        page = None if scroll is None else scroll.widget()
+        if scroll is None or page is None or not details.isVisible():
+            return
+        margin = round(details.fontMetrics().height() * 0.5)
+        top = details.mapTo(page, QPoint(0, 0)).y() - margin
+        bottom = top + details.height() + 2 * margin
+        bar = scroll.verticalScrollBar()
+        bar.setValue(min(top, max(bar.value(), bottom - scroll.viewport().height())))
+
+    @Slot(QWidget, QWidget)
+    def _on_app_focus_changed(self, old: QWidget | None, new: QWidget | None) -> None:
+        """Scroll the page to a control that gets focus, also when Tab comes from outside it."""
+        del old
+        scroll = self._page_scroll()
+        page = None if scroll is None else scroll.widget()
+        if scroll is not None and page is not None and new is not None and page.isAncestorOf(new):
+            scroll.ensureWidgetVisible(new)
+
+    def _page_scroll(self) -> QScrollArea | None:
+        # Looked up, not kept: with it held here the garbage collector cleared this object
+        # before the window's widgets were deleted, and the tabs' last currentChanged then
+        # reached a half-cleared self (tests/qt/test_gui.py, at teardown).
+        return self.tabs.findChild(QScrollArea, _PAGE)
+
+    @Slot()
+    def _on_connect_help_triggered(self) -> None:
+        show_connect_help(self.window, practice=self._view.practice)
 
     @Slot()
     def _on_about_triggered(self) -> None:

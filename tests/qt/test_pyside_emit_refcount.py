@@ -17,7 +17,10 @@ class _Probe(QObject):
 
 def test_emit_keeps_the_reference_count_of_true() -> None:
     probe = _Probe()
+    emits = 2_000
     before = sys.getrefcount(True)
-    for _ in range(50):
+    for _ in range(emits):
         probe.fired.emit(1)
-    assert sys.getrefcount(True) >= before
+    # A faulty build loses one reference per emit; other threads (the suite's servers and
+    # workers) may drop a few of their own meanwhile, so only a loss per emit counts.
+    assert before - sys.getrefcount(True) < emits // 2

@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
+from PySide6.QtWidgets import QLabel, QWidget
 from pytestqt.qtbot import QtBot
 
 from kit_desktop.state import Phase
@@ -19,11 +19,14 @@ from tests.qt.test_ui_support import (
     HOSTILE,
     OFFSCREEN_NOISE,
     FakeClock,
+    box_button,
     build_window,
+    disconnect_box,
     view,
 )
 
 pytestmark = pytest.mark.qt_log_ignore(OFFSCREEN_NOISE)
+LEFT = Qt.MouseButton.LeftButton
 
 INTENTS = (
     "connect_requested",
@@ -69,14 +72,10 @@ def shown(window: MainWindow, widget: QWidget) -> bool:
 def test_each_phase_has_its_sentence_and_primary_intent(
     qtbot: QtBot,
     window: MainWindow,
-    monkeypatch: pytest.MonkeyPatch,
     phase: Phase,
     button: str,
     intent: str,
 ) -> None:
-    monkeypatch.setattr(
-        QMessageBox, "question", lambda *_args, **_kw: QMessageBox.StandardButton.Yes
-    )
     window.show_view(view(phase))
     assert label(window, "headline").text() == HEADLINES[phase]
     primary = window.card.primary_button
@@ -90,6 +89,8 @@ def test_each_phase_has_its_sentence_and_primary_intent(
         qtbot.assertNotEmitted(others[2]),
     ):
         QTest.mouseClick(primary, Qt.MouseButton.LeftButton)
+        if intent == "disconnect_requested":  # only after saying so
+            QTest.mouseClick(box_button(disconnect_box(qtbot, window), "Disconnect"), LEFT)
 
 
 def test_detail_is_shown_only_when_given(window: MainWindow) -> None:
@@ -158,29 +159,19 @@ def test_copy_link_is_disabled_without_a_url(window: MainWindow) -> None:
     assert not window.card.copy_link_button.isEnabled()
 
 
-@pytest.mark.parametrize(
-    ("answer", "emitted"),
-    [(QMessageBox.StandardButton.Yes, True), (QMessageBox.StandardButton.No, False)],
-)
+@pytest.mark.parametrize(("answer", "emitted"), [("Disconnect", True), ("Cancel", False)])
 def test_disconnect_asks_first(
-    qtbot: QtBot,
-    window: MainWindow,
-    monkeypatch: pytest.MonkeyPatch,
-    answer: QMessageBox.StandardButton,
-    emitted: bool,
+    qtbot: QtBot, window: MainWindow, answer: str, emitted: bool
 ) -> None:
-    asked: list[str] = []
-
-    def question(_parent: QWidget, title: str, *_args: object) -> QMessageBox.StandardButton:
-        asked.append(title)
-        return answer
-
-    monkeypatch.setattr(QMessageBox, "question", question)
     window.show_view(view(Phase.CONNECTED))
     confirmed: list[bool] = []
     window.disconnect_requested.connect(lambda: confirmed.append(True))
-    QTest.mouseClick(window.card.primary_button, Qt.MouseButton.LeftButton)
-    assert asked == ["Disconnect from Kit?"]
+    QTest.mouseClick(window.card.primary_button, LEFT)
+    box = disconnect_box(qtbot, window)
+    assert box.windowTitle() == "Disconnect from Kit?"
+    assert confirmed == []
+    QTest.mouseClick(box_button(box, answer), LEFT)
+    qtbot.waitUntil(lambda: window.content.disconnect_box is None, timeout=1000)
     assert confirmed == ([True] if emitted else [])
 
 
@@ -188,7 +179,7 @@ def test_practice_banner(window: MainWindow) -> None:
     window.show_view(view(Phase.NOT_CONNECTED, practice=True))
     banner = window.practice_banner
     assert shown(window, banner)
-    assert banner.text == "Practice mode: a built-in Kit sandbox, not your real account"
+    assert banner.text.startswith("Practice mode: ")
     assert "practice" in window.windowTitle()
     window.show_view(view(Phase.NOT_CONNECTED, practice=False))
     assert not shown(window, banner)

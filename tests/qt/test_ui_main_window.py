@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
     QLineEdit,
-    QMessageBox,
     QProgressBar,
     QWidget,
 )
@@ -20,6 +19,7 @@ from pytestqt.qtbot import QtBot
 
 from kit_desktop import __version__
 from kit_desktop.state import Phase
+from kit_desktop.ui.info_dialog import InfoDialog
 from kit_desktop.ui.main_window import MainWindow
 from tests.qt.test_ui_support import (
     ATTEMPT,
@@ -61,7 +61,7 @@ def action(window: MainWindow, text: str) -> QAction:
     [
         (Phase.NOT_CONNECTED, Qt.Key.Key_K, CTRL, "connect_requested"),
         (Phase.FAILED, Qt.Key.Key_K, CTRL, "connect_requested"),
-        (Phase.WAITING, Qt.Key.Key_K, CTRL, "cancel_requested"),
+        (Phase.RECONNECT_NEEDED, Qt.Key.Key_K, CTRL, "connect_requested"),
         (Phase.WAITING, Qt.Key.Key_Escape, NO_MOD, "cancel_requested"),
         (Phase.OPENING, Qt.Key.Key_Escape, NO_MOD, "cancel_requested"),
         (Phase.WAITING, Qt.Key.Key_O, CTRL, "reopen_requested"),
@@ -81,29 +81,14 @@ def test_shortcuts_trigger_intents(
         QTest.keyClick(window, key, modifiers)
 
 
-def test_ctrl_k_while_connected_asks_before_disconnecting(
-    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(
-        QMessageBox, "question", lambda *_args, **_kw: QMessageBox.StandardButton.Yes
-    )
-    window.show_view(view(Phase.CONNECTED))
-    with qtbot.waitSignal(window.disconnect_requested, timeout=1000):
-        QTest.keyClick(window, Qt.Key.Key_K, CTRL)
-
-
-def test_escape_does_nothing_when_no_attempt_runs(
-    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    asked: list[object] = []
-    monkeypatch.setattr(QMessageBox, "question", lambda *args: asked.append(args))
+def test_escape_does_nothing_when_no_attempt_runs(qtbot: QtBot, window: MainWindow) -> None:
     window.show_view(view(Phase.CONNECTED))
     with (
         qtbot.assertNotEmitted(window.cancel_requested),
         qtbot.assertNotEmitted(window.disconnect_requested),
     ):
         QTest.keyClick(window, Qt.Key.Key_Escape)
-    assert asked == []
+    assert window.content.disconnect_box is None
 
 
 def test_ctrl_r_does_nothing_while_refreshing(qtbot: QtBot, window: MainWindow) -> None:
@@ -129,12 +114,17 @@ def test_ctrl_shift_c_copies_the_link(qtbot: QtBot, window: MainWindow) -> None:
     assert QGuiApplication.clipboard().text() == ATTEMPT.url
 
 
-def test_menu_shows_the_primary_action_and_its_shortcut(window: MainWindow) -> None:
+def test_menu_shows_the_connect_and_cancel_actions_and_their_shortcuts(
+    window: MainWindow,
+) -> None:
     window.show_view(view(Phase.WAITING))
-    primary = action(window, "Cancel")
-    assert [key.toString() for key in primary.shortcuts()] == ["Ctrl+K", "Esc"]
+    assert action(window, "Cancel connecting").shortcut().toString() == "Esc"
+    assert action(window, "Cancel connecting").isEnabled()
+    assert not action(window, "Connect to Kit").isEnabled()
     window.show_view(view(Phase.NOT_CONNECTED))
     assert action(window, "Connect to Kit").shortcut().toString() == "Ctrl+K"
+    assert action(window, "Connect to Kit").isEnabled()
+    assert not action(window, "Cancel connecting").isEnabled()
 
 
 def test_copy_diagnostics(qtbot: QtBot, window: MainWindow) -> None:
@@ -144,11 +134,11 @@ def test_copy_diagnostics(qtbot: QtBot, window: MainWindow) -> None:
 
 def test_about_box_is_plain_and_names_the_version(qtbot: QtBot, window: MainWindow) -> None:
     action(window, "About Kit Desktop").trigger()
-    qtbot.waitUntil(lambda: window.findChild(QMessageBox) is not None, timeout=1000)
-    box = window.findChild(QMessageBox)
-    assert isinstance(box, QMessageBox)
-    assert box.textFormat() == Qt.TextFormat.PlainText
-    assert box.text() == f"Kit Desktop {__version__}"
+    qtbot.waitUntil(lambda: window.findChild(InfoDialog) is not None, timeout=1000)
+    box = window.findChild(InfoDialog)
+    assert isinstance(box, InfoDialog)
+    assert all(label.textFormat() == Qt.TextFormat.PlainText for label in box.paragraphs)
+    assert box.heading == f"Kit Desktop {__version__}"
     box.close()
 
 

@@ -105,12 +105,13 @@ def test_no_attempt_says_so(window: MainWindow, details: PkcePanel) -> None:
 
 
 @pytest.mark.parametrize("phase", list(Phase))
-def test_generate_only_when_no_attempt_runs(
+def test_generate_only_when_nothing_connects_or_is_connected(
     window: MainWindow, details: PkcePanel, phase: Phase
 ) -> None:
     details.set_expanded(True)
     window.show_view(view(phase))
-    assert details.generate_button.isVisibleTo(details) is not phase.attempt_running
+    offered = not (phase.attempt_running or phase.has_tokens)
+    assert details.generate_button.isVisibleTo(details) is offered
 
 
 def test_generate_emits(qtbot: QtBot, window: MainWindow, details: PkcePanel) -> None:

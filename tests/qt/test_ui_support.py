@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QAbstractButton, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from kit_desktop.state import (
@@ -106,3 +107,18 @@ def build_window(
         window.show()
         qtbot.waitExposed(window)
     return window
+
+
+def disconnect_box(qtbot: QtBot, window: MainWindow) -> QMessageBox:
+    """The "Disconnect from Kit?" question, once the window has opened it."""
+    qtbot.waitUntil(lambda: window.content.disconnect_box is not None, timeout=1000)
+    box = window.content.disconnect_box
+    assert box is not None
+    qtbot.waitExposed(box)
+    return box
+
+
+def box_button(box: QMessageBox, text: str) -> QAbstractButton:
+    """The button of ``box`` that reads ``text``."""
+    (found,) = [button for button in box.buttons() if button.text() == text]
+    return found
