@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, TextIO
 from kit_desktop.auth.attempt import PracticeKit, begin_attempt
 from kit_desktop.auth.browser import BrowserOpener, open_system_browser
 from kit_desktop.auth.loopback import DEFAULT_TIMEOUT, AuthorizationResponse, LoopbackReceiver
+from kit_desktop.auth.pages import TERMINAL_HINT
 from kit_desktop.cli_args import add_commands
 from kit_desktop.config import Settings
 from kit_desktop.errors import (
@@ -122,6 +123,7 @@ class Cli:
         if not self.settings.relay_missing:  # that one is said by begin_attempt
             check_reachable(self.settings.authorize_url, again=CONNECT_AGAIN)
         receiver, attempt = begin_attempt(self.settings, self.practice, timeout=self.flow_timeout)
+        receiver.done_hint = TERMINAL_HINT
         with receiver:
             print(attempt.url, file=self.out, flush=True)
             if args.no_browser:

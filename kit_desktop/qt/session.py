@@ -78,6 +78,8 @@ class KitSession(QObject):
         settings_store: Where the auto-renew choice is kept.
         clock: Wall-clock time.
         flow_timeout: Seconds to wait for the browser.
+        reach: Raises ``KitUnreachableError`` when Kit's sign-in page cannot be reached
+            (:func:`kit_desktop.reach.check_reachable`; called off the GUI thread).
     """
 
     changed = Signal(object)
@@ -97,6 +99,7 @@ class KitSession(QObject):
         settings_store: QSettings | None = None,
         clock: Callable[[], float] = time.time,
         flow_timeout: float = FLOW_TIMEOUT,
+        reach: Callable[[str], None] = check_reachable,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -104,6 +107,7 @@ class KitSession(QObject):
         self.connection = Connection(services, sandbox)
         self.clock = clock
         self.flow_timeout = flow_timeout
+        self.reach = reach
         self._view = SessionView(practice=practice)
         self._resume_tokens = False  # an install replaced a connection; reload it if it fails
         self._pending_install: str | None = None  # Kit's page, while the creator is asked
@@ -193,7 +197,7 @@ class KitSession(QObject):
         ticket = self._reach_ticket
         self._show(step.opening(self._view))
         self._workers.run(
-            functools.partial(check_reachable, settings.authorize_url),
+            functools.partial(self.reach, settings.authorize_url),
             lambda _none: self._on_kit_reached(ticket),
             lambda error: self._on_kit_unreached(ticket, error),
         )
@@ -327,6 +331,9 @@ class KitSession(QObject):
     def _on_loaded(self, result: Snapshot) -> None:
         self._checked = True
         if self._view.phase.attempt_running:  # the creator clicked Connect meanwhile
+            self._show(step.with_storage(self._view, result.storage))
+        elif result.tokens is None and self._view.headline != words.CHECKING:
+            # The creator acted meanwhile (Connect, then Cancel): keep what that said.
             self._show(step.with_storage(self._view, result.storage))
         elif result.tokens is None and self.services.settings.relay_missing:
             # A build for Kit without its relay page: say so now, not after a click.

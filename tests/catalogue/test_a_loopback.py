@@ -34,6 +34,7 @@ from tests.helpers.loopback import (
     send,
 )
 from tests.helpers.ports import ipv6_loopback, probed_port
+from tests.helpers.reach import kit_is_reachable
 from tests.helpers.realparts import require
 
 IP_LITERAL_REDIRECT = re.compile(r"^http://(127\.0\.0\.1|\[::1\]):\d+/callback$")
@@ -211,9 +212,11 @@ def test_c03_fixed_port_busy_session_says_so(
         build_services(settings, backend=MemoryKeyring()),
         opener=opener,
         settings_store=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat),
+        reach=kit_is_reachable,
     )
     try:
         session.connect_to_kit()
+        qtbot.waitUntil(lambda: session.view.phase is not Phase.OPENING, timeout=5000)
         assert session.view.phase is Phase.FAILED
         assert f"port {port}" in session.view.detail
         assert session.view.last_error_code == "PortInUseError"

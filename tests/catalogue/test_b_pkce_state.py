@@ -29,6 +29,7 @@ from kit_desktop.services import build_services
 from kit_desktop.state import AttemptView, Phase
 from tests.helpers.fake_keyrings import MemoryKeyring
 from tests.helpers.loopback import EPHEMERAL, get
+from tests.helpers.reach import kit_is_reachable
 
 VERIFIER = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
 REDIRECT = "http://127.0.0.1:53219/callback"
@@ -175,10 +176,12 @@ def test_c22_s256_only_after_invalid_request(qtbot: QtBot, tmp_path: Path) -> No
         build_services(settings, backend=MemoryKeyring()),
         opener=opener,
         settings_store=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat),
+        reach=kit_is_reachable,
     )
     session.attempt_changed.connect(attempts.append)
     try:
         session.connect_to_kit()
+        qtbot.waitUntil(lambda: len(attempts) == 1, timeout=5000)
         first = attempts[-1]
         assert isinstance(first, AttemptView)
         port = int(urlsplit(first.redirect_uri).port or 0)
@@ -188,6 +191,7 @@ def test_c22_s256_only_after_invalid_request(qtbot: QtBot, tmp_path: Path) -> No
         assert session.view.detail == ERROR_MESSAGES["invalid_request"]
         qtbot.waitUntil(lambda: not session.busy, timeout=5000)
         session.connect_to_kit()
+        qtbot.waitUntil(lambda: len(attempts) == 2, timeout=5000)
         second = attempts[-1]
         assert isinstance(second, AttemptView) and second is not first
         for attempt in (first, second):

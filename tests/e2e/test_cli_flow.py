@@ -84,6 +84,8 @@ def test_connect_status_request_refresh_disconnect_with_chromium(kit: Kit, tmp_p
     page = wait_for_result(result)
     assert "/done" in page.url
     assert "connected" in page.text.lower()
+    assert "go back to the terminal" in page.text, "the command line has no window to return to"
+    assert "return to Kit Desktop" not in page.text
 
     code, out, err = kit.run("status")
     assert code == 0, err

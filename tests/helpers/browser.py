@@ -16,7 +16,14 @@ from types import TracebackType
 from typing import Literal, get_args
 from urllib.parse import urlsplit
 
-from playwright.sync_api import BrowserContext, Page, Playwright, Response, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    Response,
+    sync_playwright,
+)
 from playwright.sync_api import Error as PlaywrightError
 
 Decision = Literal["allow", "deny", "none"]
@@ -56,6 +63,16 @@ def chromium_path() -> str | None:
     if os.access(DEBIAN_CHROMIUM, os.X_OK):
         return DEBIAN_CHROMIUM
     return shutil.which("chromium")
+
+
+def launch_headless(playwright: Playwright) -> Browser:
+    """Start headless Chromium with the tests' flags (loopback only, no sandbox as root)."""
+    return playwright.chromium.launch(
+        executable_path=chromium_path(),
+        headless=True,
+        args=list(CHROMIUM_FLAGS),
+        chromium_sandbox=False,
+    )
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from playwright.sync_api import Page, sync_playwright
 
-from tests.helpers.browser import CHROMIUM_FLAGS, chromium_path
+from tests.helpers.browser import launch_headless
 
 
 class InBrowser(threading.Thread):
@@ -23,12 +23,7 @@ class InBrowser(threading.Thread):
     def run(self) -> None:
         try:
             with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(
-                    executable_path=chromium_path(),
-                    headless=True,
-                    args=list(CHROMIUM_FLAGS),
-                    chromium_sandbox=False,
-                )
+                browser = launch_headless(playwright)
                 try:
                     page = browser.new_context().new_page()
                     page.set_default_timeout(15_000)

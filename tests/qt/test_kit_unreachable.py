@@ -57,19 +57,19 @@ def test_the_window_says_kit_cannot_be_reached_and_opens_no_browser(
 
 
 def test_cancel_while_checking_ends_quietly_and_the_late_check_is_dropped(
-    qtbot: QtBot, gui_apps: list[GuiApp], monkeypatch: pytest.MonkeyPatch
+    qtbot: QtBot, gui_apps: list[GuiApp]
 ) -> None:
     # A slow network is the one part faked: the check waits until the test lets it go.
     release = threading.Event()
 
-    def slow_check(url: str, **_: object) -> None:
+    def slow_check(url: str) -> None:
         release.wait(10)
 
-    monkeypatch.setattr("kit_desktop.qt.session.check_reachable", slow_check)
     opened: list[str] = []
     gui = show_app(qtbot, gui_apps, opener=recorder(opened))
     session = gui.session
     assert session is not None
+    session.reach = slow_check
     qtbot.waitUntil(lambda: session.view.phase is Phase.NOT_CONNECTED)
     gui.window.card.primary_button.click()
     assert phase_of(gui) is Phase.OPENING

@@ -19,15 +19,13 @@ from pytestqt.qtbot import QtBot
 
 from kit_desktop import words
 from kit_desktop.auth.token_store import KeyringTokenStore, profile_key
-from kit_desktop.config import Settings
 from kit_desktop.gui.gui_app import GuiApp
 from kit_desktop.sandbox import SandboxServer
 from kit_desktop.state import Phase
-from tests.helpers.gui_apps import QT_NOISE
+from tests.helpers.gui_apps import QT_NOISE, connected_to
 from tests.helpers.kit_env import kit_environment
 from tests.helpers.realparts import require
 from tests.helpers.screen import visible_text
-from tests.helpers.user_browser import UserBrowser
 
 pytestmark = [pytest.mark.qt_log_ignore(*QT_NOISE), pytest.mark.real_keyring]
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,30 +41,10 @@ def kit() -> Iterator[SandboxServer]:
         yield server
 
 
-def _settings(server: SandboxServer) -> Settings:
-    base = server.base_url
-    return Settings(
-        client_id=server.app.client_id,
-        authorize_url=f"{base}/v4/oauth/authorize",
-        token_url=f"{base}/v4/oauth/token",
-        revoke_url=f"{base}/v4/oauth/revoke",
-        api_url=base,
-        route="direct",
-        redirect_uris=("http://127.0.0.1:0/callback",),
-    )
-
-
 def _connected_window(qtbot: QtBot, gui_apps: list[GuiApp], server: SandboxServer) -> GuiApp:
-    gui = GuiApp(_settings(server), practice=False, opener=UserBrowser("allow").open)
-    gui_apps.append(gui)
-    gui.show()
-    qtbot.waitUntil(lambda: gui.session is not None and gui.session.view.storage is not None)
-    session = gui.session
-    assert session is not None
-    qtbot.waitUntil(lambda: session.view.phase is Phase.NOT_CONNECTED, timeout=WAIT_MS)
-    gui.window.card.primary_button.click()
-    qtbot.waitUntil(lambda: session.view.phase is Phase.CONNECTED, timeout=WAIT_MS)
-    assert session.store_watch is not None and session.store_watch.watching
+    gui = connected_to(qtbot, gui_apps, server)
+    assert gui.session is not None and gui.session.store_watch is not None
+    assert gui.session.store_watch.watching
     return gui
 
 
