@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.screenshots import OUT, ROOT, print_pictures
+from kit_desktop.sandbox.faults import Fault
 
 Step = Callable[[Any], object]
 #: Chromium's window, at the top left of the X screen; the app's window goes beside it.
@@ -259,8 +260,54 @@ def walk() -> list[Path]:
         box_widget.continue_button.click()
         wait(lambda: session.view.phase is Phase.CONNECTED, "connected by paste")
         browser.do(lambda page: page.unroute("http://127.0.0.1:*/callback*"), pump)
+
+        # 13-14: Disconnect asks in true words; offline, it says there is nothing to retry.
+        gui.window.card.primary_button.click()
+        from PySide6.QtWidgets import QMessageBox
+
+        boxes = [b for b in gui.window.findChildren(QMessageBox) if b.isVisible()]
+        shoot_widget(boxes[0], "13-disconnect-question")
+        boxes[0].reject()
+        settle()
+        sandbox.set_fault("/v4/oauth/revoke", Fault("drop"))
         session.disconnect_account()
-        wait(lambda: session.view.phase is Phase.NOT_CONNECTED, "disconnected")
+        wait(lambda: session.view.phase is Phase.NOT_CONNECTED, "disconnected offline")
+        shoot_widget(gui.window, "14-window-disconnected-offline")
+        sandbox.faults.clear()
+
+        # 15-16: Allow clicked after Cancel: the app's page says so; the window is calm.
+        opened.clear()
+        gui.window.card.primary_button.click()
+        wait(lambda: bool(opened), "the browser opener")
+        browser.do(lambda page: page.goto(opened[-1], wait_until="load"), pump)
+        gui.window.card.primary_button.click()  # Cancel
+        wait(lambda: session.view.phase is Phase.NOT_CONNECTED, "cancelled")
+        browser.do(
+            lambda page: (page.click("#allow"), page.wait_for_selector("text=cancelled")), pump
+        )
+        browser.do(shoot_page("15-late-allow-page"), pump)
+        shoot_widget(gui.window, "16-window-cancelled")
+
+        # 17: the 5-minute wait ran out (shortened here): the words match the button.
+        session.flow_timeout = 2.0
+        opened.clear()
+        gui.window.card.primary_button.click()
+        wait(lambda: session.view.phase is Phase.FAILED, "timed out", 20)
+        shoot_widget(gui.window, "17-window-timed-out")
+        session.flow_timeout = 300.0
+
+        # 18: Help > How to connect your real Kit account.
+        gui.window.menuBar().actions()  # the menus are built with the window
+        help_dialogs = _open_connect_help(gui.window)
+        shoot_widget(help_dialogs, "18-help-real-account")
+        help_dialogs.close()
+
+        # 19: Kit out of reach: said before any browser opens.
+        sandbox.stop()
+        opened.clear()
+        gui.window.card.primary_button.click()
+        wait(lambda: session.view.phase is Phase.FAILED, "unreachable", 20)
+        shoot_widget(gui.window, "19-window-kit-unreachable")
     finally:
         gui.shutdown()
         gui.window.close()
@@ -280,6 +327,18 @@ def walk() -> list[Path]:
     unfinished.shutdown()
     unfinished.window.close()
     return written
+
+
+def _open_connect_help(window: Any) -> Any:
+    """Open Help's "How to connect your real Kit account…" and return its dialog."""
+    from PySide6.QtWidgets import QDialog
+
+    for menu_action in window.menuBar().actions():
+        for action in menu_action.menu().actions():
+            if action.text().startswith("How to connect"):
+                action.trigger()
+    dialogs = [d for d in window.findChildren(QDialog) if d.isVisible()]
+    return dialogs[-1]
 
 
 def main() -> None:
