@@ -40,8 +40,10 @@ def render() -> list[Path]:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
+    from kit_desktop import transitions as step
     from kit_desktop.auth.pkce import METHOD
     from kit_desktop.config import Settings
+    from kit_desktop.errors import ReconnectNeededError
     from kit_desktop.state import (
         AccountView,
         AttemptView,
@@ -103,13 +105,8 @@ def render() -> list[Path]:
         ),
         "connected-details": (connected, attempt_view, True),
         "reconnect-needed": (
-            replace(
-                base,
-                phase=Phase.RECONNECT_NEEDED,
-                headline="Reconnect needed",
-                detail="Kit no longer accepts this app's saved access (it was revoked or "
-                "expired). Please reconnect.",
-            ),
+            # The real step, naming the account the saved connection was for.
+            step.reconnect_needed(base, ReconnectNeededError(), account),
             None,
             False,
         ),

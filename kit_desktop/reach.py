@@ -1,16 +1,24 @@
 """Can Kit be reached from here? Asked before anyone is sent to the browser (issue 16, 2).
 
 A creator whose computer is offline should hear so from the app, not meet the browser's
-"This site can't be reached" on Kit's consent page. :func:`check_reachable` opens (and
-closes) one TCP connection to the authorization page's host, or to the proxy the system
-would use for it, without sending anything: cheap, no HTTP library to load, and a DNS
-failure, a refused connection or silence all mean the browser would fail the same way.
+"This site can't be reached" on Kit's consent page. :func:`check_reachable` looks up the
+authorization page's host (or the proxy the system names for it) and opens one TCP
+connection to it, sending nothing: cheap, and no HTTP library to load.
+
+Only what is certain stops Connect: the name does not resolve (offline computers fail
+here), or a host on this computer refuses (practice mode's Kit is not running). A remote
+host that resolves but does not accept the connection is logged and let through: the
+browser may know a way this check does not (a proxy set by an auto-configuration script,
+a firewall that only lets the browser out), and a creator must never be locked out.
 """
 
 from __future__ import annotations
 
 import logging
 import socket
+import threading
+from collections.abc import Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 from kit_desktop.config import is_loopback_host
@@ -18,35 +26,75 @@ from kit_desktop.errors import KitUnreachableError
 
 _log = logging.getLogger(__name__)
 
-#: Seconds to wait for the connection before calling Kit unreachable.
-REACH_TIMEOUT = 6.0
+#: Seconds for the name lookup, and again for the connection.
+REACH_TIMEOUT = 5.0
+
+_AddrInfo = Sequence[tuple[socket.AddressFamily, socket.SocketKind, int, str, Any]]
 
 
 def check_reachable(
     url: str, *, again: str = "click “Try again”", timeout: float = REACH_TIMEOUT
 ) -> None:
-    """Return if a connection to ``url``'s host (or its proxy) opens; else raise.
+    """Return unless ``url``'s host (or its proxy) certainly cannot be reached; else raise.
 
     Args:
         url: The authorization page the browser would be sent to.
         again: What starts a new attempt, in the creator's words.
-        timeout: Seconds to wait.
+        timeout: Seconds for the name lookup, and again for the connection.
 
     Raises:
-        KitUnreachableError: The name did not resolve, or nothing answered.
+        KitUnreachableError: The name did not resolve (in time), or a host on this
+            computer refused.
     """
     host, port = _first_hop(url)
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return
-    except socket.gaierror as exc:
-        detail = f"{host}: name not found ({exc.errno})"
-    except TimeoutError:
-        detail = f"{host}:{port}: no answer in {timeout:g} s"
-    except OSError as exc:
-        detail = f"{host}:{port}: {exc.strerror or type(exc).__name__}"
+    addresses = _resolve(host, port, timeout, again)
+    problem = _connect(addresses, timeout)
+    if problem is None:
+        return
+    detail = f"{host}:{port}: {problem}"
+    if is_loopback_host(host):
+        _log.info("Kit not reachable: %s", detail)
+        raise KitUnreachableError(again=again, detail=detail)
+    _log.info("no connection to Kit (%s); the browser is opened anyway: it may know a way", detail)
+
+
+def _resolve(host: str, port: int, timeout: float, again: str) -> _AddrInfo:
+    """Look ``host`` up with a time limit (``getaddrinfo`` has none of its own)."""
+    found: list[_AddrInfo | OSError] = []
+
+    def lookup() -> None:
+        try:
+            found.append(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+        except OSError as exc:
+            found.append(exc)
+
+    thread = threading.Thread(target=lookup, name="kit-reach-lookup", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if not found:
+        detail = f"{host}: no answer from the name server in {timeout:g} s"
+    elif isinstance(found[0], OSError):
+        detail = f"{host}: name not found ({getattr(found[0], 'errno', '')})"
+    else:
+        return found[0]
     _log.info("Kit not reachable: %s", detail)
     raise KitUnreachableError(again=again, detail=detail)
+
+
+def _connect(addresses: _AddrInfo, timeout: float) -> str | None:
+    """Open (and close) a connection to the first address that takes one; else why not."""
+    problem = "no address"
+    for family, kind, proto, _name, address in addresses:
+        try:
+            with socket.socket(family, kind, proto) as probe:
+                probe.settimeout(timeout)
+                probe.connect(address)
+                return None
+        except TimeoutError:
+            problem = f"no answer in {timeout:g} s"
+        except OSError as exc:
+            problem = exc.strerror or type(exc).__name__
+    return problem
 
 
 def _first_hop(url: str) -> tuple[str, int]:

@@ -77,6 +77,11 @@ def opening(view: SessionView) -> SessionView:
     )
 
 
+def checking_kit(view: SessionView) -> SessionView:
+    """Connect was clicked: first, check that Kit's sign-in page is within reach."""
+    return replace(opening(view), headline=words.CHECKING_KIT)
+
+
 def waiting(view: SessionView, *, opened: bool, until: float) -> SessionView:
     """The browser opened (or could not be): wait for Allow until ``until``."""
     return replace(

@@ -30,6 +30,7 @@ HEADLINES: dict[Phase, str] = {
 }
 
 CHECKING = "Checking for a saved connection…"
+CHECKING_KIT = "Checking that Kit can be reached…"
 INSTALL_WAITING = "Kit asked to connect this app"
 #: The FAILED headline when the build cannot reach Kit at all (no relay page configured).
 NOT_READY_FOR_KIT = "Kit Desktop can't connect to Kit yet"
@@ -54,14 +55,15 @@ REVOKED = (
 REMOVED_HERE = "Removed from this computer."
 #: Another copy of the app (a second window, or the command line) disconnected.
 DISCONNECTED_ELSEWHERE = (
-    "Disconnected in another Kit Desktop window or on the command line. Click “Connect to "
-    "Kit” to connect again."
+    "The saved connection was removed by another copy of Kit Desktop (the command line, for "
+    "example). Click “Connect to Kit” to connect again."
 )
 #: Why Kit was not told, when it could not be reached; ``{until}`` is `` (when)`` or ''.
 REVOKE_UNREACHED = (
     "Kit could not be reached to cancel the access. Nothing on this computer can use or "
-    "renew it any more, and Kit stops accepting it when it expires{until}. There is nothing "
-    "you need to do; to end it sooner, remove Kit Desktop's access in your Kit account."
+    "renew it any more, and the last access Kit gave stops working when it expires{until}, "
+    "but Kit may still list Kit Desktop as allowed. To remove it there too, remove Kit "
+    "Desktop's access in your Kit account."
 )
 #: Why Kit was not told, when it answered but did not cancel the access.
 REVOKE_REFUSED = (

@@ -5,7 +5,8 @@ window, or ``kit-desktop disconnect`` / ``refresh`` in a terminal) changes the k
 entry, nothing would tell the window, which would go on saying "Connected" until a request
 failed. :class:`ChangeStamp` is a small file next to the profile's refresh lock (0600 in a
 0700 folder) that every :class:`~kit_desktop.auth.tokens.TokenManager` rewrites after it
-saves or forgets tokens. It holds the writer's process id and a counter, never a secret:
+saves or forgets tokens. It holds a random id of the writing process and a counter, never a
+secret (a process id could be shared by two sandboxed copies):
 the window watches it (``qt/store_watch.py``) and reads the keyring again when another
 process wrote it.
 """
@@ -15,6 +16,8 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+import secrets
+import stat
 from pathlib import Path
 
 from kit_desktop.errors import NotPrivateError
@@ -23,6 +26,9 @@ from kit_desktop.private_files import open_private, private_dir
 _log = logging.getLogger(__name__)
 
 _counter = itertools.count(1)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # POSIX; Windows has no pipes at file paths
+#: This process's id in stamps it writes (random: two sandboxed copies can share a pid).
+_WRITER = secrets.token_hex(8).encode("ascii")
 
 
 class ChangeStamp:
@@ -37,10 +43,11 @@ class ChangeStamp:
 
     def touch(self) -> None:
         """Say that this process changed the saved connection (never raises)."""
-        content = f"{os.getpid()}:{next(_counter)}\n".encode("ascii")
+        content = _WRITER + f":{next(_counter)}\n".encode("ascii")
         try:
             private_dir(self.path.parent)
-            fd = open_private(self.path, os.O_WRONLY | os.O_TRUNC)
+            # Non-blocking: a pipe planted at the path must not hang the window.
+            fd = open_private(self.path, os.O_WRONLY | os.O_TRUNC | _NONBLOCK)
         except (NotPrivateError, OSError) as exc:
             _log.info("change stamp not written: %s", getattr(exc, "detail", "") or exc)
             return
@@ -61,10 +68,18 @@ class ChangeStamp:
     def written_by_us(self) -> bool:
         """Whether this process wrote the stamp last (its own change needs no follow-up)."""
         try:
-            head = self.path.read_bytes()[:32]
+            fd = os.open(self.path, os.O_RDONLY | _NONBLOCK)
         except OSError:
             return False
-        return head.split(b":", 1)[0] == str(os.getpid()).encode("ascii")
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return False  # not our stamp: never wait on a pipe or a device
+            head = os.read(fd, 32)
+        except OSError:
+            return False
+        finally:
+            os.close(fd)
+        return head.split(b":", 1)[0] == _WRITER
 
 
 def stamp_beside(lock_path: Path) -> ChangeStamp:

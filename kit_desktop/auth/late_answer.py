@@ -119,7 +119,8 @@ class LateAnswers:
         deadline = clock() + window
         try:
             while not self._closing.is_set() and clock() < deadline:
-                self._server.handle_request()
+                if not self._server.handle_request():
+                    break  # the sockets are gone: nothing more can be served
         finally:
             self._stop_server()
 

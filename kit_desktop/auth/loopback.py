@@ -420,7 +420,7 @@ class LoopbackReceiver:
             if not self._take_claim("error"):
                 return self._reply(_pages.ALREADY_USED, "refused a callback after the flow ended")
             return self._reply(
-                _pages.ended_page(error, self._back_to),
+                _pages.ended_page(error, self._back_to, self.done_hint),
                 f"callback ended the flow: {type(error).__name__}",
                 after_sent=partial(self._settle, error),
                 important=True,

@@ -160,17 +160,22 @@ class LoopbackServer(socketserver.TCPServer):
         super().__init__(address, _Handler)
         self._selector.register(self.socket, selectors.EVENT_READ, "listen")
 
-    def handle_request(self) -> None:
-        """Serve one connection, or return after ``timeout`` or as soon as :meth:`wake` runs."""
+    def handle_request(self) -> bool:  # type: ignore[override]
+        """Serve one connection, or return after ``timeout`` or as soon as :meth:`wake` runs.
+
+        Returns False when the server can no longer wait (its sockets are closed), so a
+        loop around it ends instead of spinning.
+        """
         try:
             ready = {key.data for key, _ in self._selector.select(self.timeout)}
         except (OSError, ValueError):
-            return
+            return False
         if "wake" in ready:
             with contextlib.suppress(OSError):
                 self._wake_r.recv(64)
         if "listen" in ready:
             self._handle_request_noblock()  # type: ignore[attr-defined]
+        return True
 
     def wake(self) -> None:
         """Make a waiting :meth:`handle_request` return now (thread-safe)."""

@@ -195,17 +195,18 @@ def outcome_page(
 TERMINAL_HINT = "You can close this tab and go back to the terminal."
 
 
-def ended_page(error: KitError, back_to: str | None = None) -> Page:
+def ended_page(error: KitError, back_to: str | None = None, hint: str = _CLOSE_HINT) -> Page:
     """Return the page for an answer that ended the attempt: another issuer's, or Kit's error.
 
     Args:
         error: Why the attempt ended (``ForeignIssuerError``, ``ConsentDeniedError``...).
         back_to: Kit's app page to link back to (an App Store install), already checked.
+        hint: Where to go next (the window, or the terminal for the command line).
     """
     if isinstance(error, ForeignIssuerError):
         link = (back_to, BACK_TO_KIT) if back_to else None
         return replace(FOREIGN_ISSUER, link=link)
-    return outcome_page(False, error.user_message, back_to)
+    return outcome_page(False, error.user_message, back_to, hint)
 
 
 def _start_again(button: str) -> str:

@@ -117,27 +117,42 @@ def paste(session: KitSession, text: str) -> None:
 def follow_store(session: KitSession) -> None:
     """Another copy of the app changed the saved connection: show what is saved now.
 
-    Not while this window is connecting, renewing or disconnecting: then its own outcome
-    is what the creator is waiting for, and it is what the window shows.
+    While this window is connecting, renewing, disconnecting or already reading the store,
+    its own outcome comes first: the change is looked at as soon as it is settled
+    (``session.follow_pending``, checked on every change of the card).
     """
     view = session.view
-    if view.phase.attempt_running or view.refreshing or session.renewer.disconnecting:
+    busy = view.phase.attempt_running or view.refreshing or session.renewer.disconnecting
+    if busy or view.phase not in FOLLOWING or session._rereading:
+        session.follow_pending = True
         return
-    if view.phase not in (Phase.CONNECTED, Phase.NOT_CONNECTED, Phase.RECONNECT_NEEDED):
-        return
+    session.follow_pending = False
+    session._rereading = True
     session._workers.run(
         session.connection.reread,
         lambda result: _show_reread(session, result),
-        session._on_load_failed,
+        lambda error: _reread_failed(session, error),
     )
+
+
+#: The phases in which the window shows what another copy saved.
+FOLLOWING = (Phase.CONNECTED, Phase.NOT_CONNECTED, Phase.RECONNECT_NEEDED, Phase.FAILED)
+
+
+def _reread_failed(session: KitSession, error: KitError) -> None:
+    session._rereading = False
+    session._on_load_failed(error)
 
 
 def _show_reread(session: KitSession, result: Snapshot | None) -> None:
     """Show what another copy saved (or that it disconnected); nothing if unchanged."""
+    session._rereading = False
     view = session.view
     if result is None or view.phase.attempt_running or session.renewer.disconnecting:
         return
+    session.attempt_changed.emit(None)  # Details' values belong to no connection shown now
     if result.tokens is None:
+        session.accounts.forget()
         session._show(step.not_connected(view, words.DISCONNECTED_ELSEWHERE))
     else:
         session.notice.emit(words.CHANGED_ELSEWHERE)

@@ -114,6 +114,8 @@ class KitSession(QObject):
         self._checked = False  # the saved connection was looked for
         self._reload_after_discard = False  # show the saved connection once those are undone
         self._reach_ticket = 0  # which "can Kit be reached?" check counts (Cancel drops it)
+        self.follow_pending = False  # another copy changed the saved connection while busy
+        self._rereading = False  # the store is being read again for another copy's change
         self._workers = Workers(self)
         self.attempts = AttemptRunner(self.connection, opener, self._workers, parent=self)
         self.attempts.received.connect(self._on_loopback_received)
@@ -195,7 +197,7 @@ class KitSession(QObject):
             return
         self._reach_ticket += 1
         ticket = self._reach_ticket
-        self._show(step.opening(self._view))
+        self._show(step.checking_kit(self._view))
         self._workers.run(
             functools.partial(self.reach, settings.authorize_url),
             lambda _none: self._on_kit_reached(ticket),
@@ -313,6 +315,7 @@ class KitSession(QObject):
 
     def _begin_attempt(self, back_to: str | None = None) -> AuthorizationAttempt | KitError:
         """Bind the receiver and start waiting; the error (also shown) if it can't."""
+        self._reach_ticket += 1  # a reachability check still out no longer decides anything
         try:
             attempt = self.attempts.begin(timeout=self.flow_timeout, back_to=back_to)
         except KitError as exc:
@@ -475,11 +478,17 @@ class KitSession(QObject):
             return False
         self._resume_tokens = False
         self.notice.emit(words.STILL_IN_USE.format(message=words.why_ended(exc)))
+        self.attempt_changed.emit(None)  # the ended attempt's values made no connection
         self._show(step.rechecking(self._view))
         self._load()
         return True
 
     def _show(self, view: SessionView) -> None:
-        """The one way the card changes: keep ``view`` and tell the widgets."""
+        """The one way the card changes: keep ``view`` and tell the widgets.
+
+        A change another copy made while this window was busy is looked at once it is not.
+        """
         self._view = view
         self.changed.emit(view)
+        if self.follow_pending:
+            elsewhere.follow_store(self)

@@ -361,7 +361,7 @@ def test_c44_logout_forgets_locally_whatever_kit_says_and_tells_the_truth(
     assert code == 0
     assert out.strip() == "Disconnected on this computer."
     unreached = failure in ("dropped", "refused")
-    keeps = "Kit stops accepting it when it expires" if unreached else "may keep working until"
+    keeps = "stops working when it expires" if unreached else "may keep working until"
     assert keeps in err
     assert ("could not be reached" in err) == unreached
     where = f"{evil.url}/revoke"

@@ -172,7 +172,7 @@ def test_the_window_says_unreachable_only_when_kit_was(
     assert session.view.tokens is None and stored_payload(sessions.keyring) is None
     if failure == "dropped":
         assert "could not be reached" in detail
-        assert "Kit stops accepting it when it expires (" in detail
+        assert "the last access Kit gave stops working when it expires (" in detail
         assert ANSWERED_NOT_REVOKED not in detail
         return
     assert "may keep working until it expires (" in detail

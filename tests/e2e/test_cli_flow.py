@@ -130,6 +130,8 @@ def test_deny_in_chromium_is_explained_and_nothing_is_stored(kit: Kit, tmp_path:
     code, _out, err = kit.run("connect", env=browser_env("deny", result))
     assert code == 1
     assert "You chose not to connect" in err
+    page = wait_for_result(result)
+    assert "go back to the terminal" in page.text and "return to Kit Desktop" not in page.text
     assert "Traceback" not in err
     assert len(err.strip().splitlines()) <= 3
     code, _, _ = kit.run("status")

@@ -218,7 +218,7 @@ def test_disconnect_asks_in_true_words_and_offline_says_there_is_nothing_to_retr
     shown = walk.card
     assert "Removed from this computer. Kit could not be reached to cancel the access." in shown
     assert f"when it expires ({expires})" in shown
-    assert "There is nothing you need to do" in shown
+    assert "remove Kit Desktop's access in your Kit account" in shown
     assert "try again" not in shown.lower()
     assert "Kit cancelled" not in shown
     assert walk.button == "Connect to Kit"

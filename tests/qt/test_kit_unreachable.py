@@ -123,6 +123,11 @@ def test_an_unknown_name_is_unreachable_too() -> None:
     assert "name not found" in raised.value.detail
 
 
+def test_a_remote_address_that_takes_no_connection_does_not_lock_the_creator_out() -> None:
+    """A firewall or a proxy script the check cannot read may still let the browser out."""
+    reach.check_reachable("https://192.0.2.1/oauth/authorize", timeout=1)  # TEST-NET-1
+
+
 def test_the_check_goes_to_the_proxy_the_system_would_use(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -133,3 +138,40 @@ def test_the_check_goes_to_the_proxy_the_system_would_use(
     assert reach._first_hop("http://127.0.0.1:9/x") == ("127.0.0.1", 9), "practice: direct"
     monkeypatch.delenv("https_proxy")
     assert reach._first_hop("https://app.kit.com/oauth/authorize") == ("app.kit.com", 443)
+
+
+def test_an_install_agreed_to_during_the_check_is_not_undone_by_the_checks_answer(
+    qtbot: QtBot, gui_apps: list[GuiApp]
+) -> None:
+    release, browser_gate = threading.Event(), threading.Event()
+
+    def slow_check(url: str) -> None:
+        release.wait(10)
+
+    opened: list[str] = []
+
+    def slow_browser(url: str) -> bool:  # the browser takes its time to come up
+        opened.append(url)
+        browser_gate.wait(10)
+        return True
+
+    gui = show_app(qtbot, gui_apps, opener=slow_browser)
+    session = gui.session
+    assert session is not None
+    session.reach = slow_check
+    qtbot.waitUntil(lambda: session.view.phase is Phase.NOT_CONNECTED)
+    gui.window.card.primary_button.click()  # Connect: Kit is being checked
+    assert phase_of(gui) is Phase.OPENING
+
+    session.start_install("https://app.kit.com/apps/123?success=true")  # the window asks
+    session.answer_install(True)  # the creator agrees: the install's attempt starts
+    install_attempt = session.attempts.attempt
+    assert install_attempt is not None
+    qtbot.waitUntil(lambda: len(opened) == 1, timeout=15_000)
+
+    release.set()  # the check answers while the install's browser is still opening
+    qtbot.wait(300)
+    browser_gate.set()
+    qtbot.waitUntil(lambda: session.view.phase is Phase.WAITING, timeout=15_000)
+    assert session.attempts.attempt is install_attempt, "the install's attempt goes on"
+    assert len(opened) == 1, "the browser was opened once"

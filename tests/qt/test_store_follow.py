@@ -22,7 +22,8 @@ from kit_desktop.auth.token_store import KeyringTokenStore, profile_key
 from kit_desktop.gui.gui_app import GuiApp
 from kit_desktop.sandbox import SandboxServer
 from kit_desktop.state import Phase
-from tests.helpers.gui_apps import QT_NOISE, connected_to
+from tests.helpers.browser import browser_env, chromium_path
+from tests.helpers.gui_apps import QT_NOISE, connected_to, kit_settings, recorder
 from tests.helpers.kit_env import kit_environment
 from tests.helpers.realparts import require
 from tests.helpers.screen import visible_text
@@ -48,8 +49,10 @@ def _connected_window(qtbot: QtBot, gui_apps: list[GuiApp], server: SandboxServe
     return gui
 
 
-def _other_copy(server: SandboxServer, tmp_path: Path, *command: str) -> str:
-    env = kit_environment(server.base_url, server.app.client_id, tmp_path)
+def _other_copy(
+    server: SandboxServer, tmp_path: Path, *command: str, extra: dict[str, str] | None = None
+) -> str:
+    env = {**kit_environment(server.base_url, server.app.client_id, tmp_path), **(extra or {})}
     env["XDG_DATA_HOME"] = os.environ["XDG_DATA_HOME"]  # the same data folder: one computer
     done = subprocess.run(
         [sys.executable, "main.py", *command],
@@ -126,3 +129,28 @@ def test_this_windows_own_changes_are_not_followed_up(
     qtbot.waitUntil(lambda: not session.view.refreshing, timeout=WAIT_MS)
     qtbot.wait(500)
     assert reported == []
+
+
+def test_a_connection_made_on_the_command_line_while_the_window_was_busy_shows_after(
+    qtbot: QtBot, gui_apps: list[GuiApp], kit: SandboxServer, tmp_path: Path
+) -> None:
+    require(chromium_path() is not None, "Chromium (apt-get install chromium)")
+    opened: list[str] = []
+    gui = GuiApp(kit_settings(kit), practice=False, opener=recorder(opened))
+    gui_apps.append(gui)
+    gui.show()
+    qtbot.waitUntil(lambda: gui.session is not None and gui.session.view.storage is not None)
+    session = gui.session
+    assert session is not None
+    qtbot.waitUntil(lambda: session.view.phase is Phase.NOT_CONNECTED, timeout=WAIT_MS)
+    gui.window.card.primary_button.click()  # Connect; the browser is never answered
+    qtbot.waitUntil(lambda: session.view.phase is Phase.WAITING, timeout=WAIT_MS)
+
+    _other_copy(kit, tmp_path, "connect", extra=browser_env("allow", tmp_path / "b.json"))
+    qtbot.waitUntil(lambda: session.follow_pending, timeout=WAIT_MS)
+    assert session.view.phase is Phase.WAITING, "its own attempt comes first"
+
+    gui.window.card.primary_button.click()  # Cancel: now the saved connection shows
+    qtbot.waitUntil(lambda: session.view.phase is Phase.CONNECTED, timeout=WAIT_MS)
+    assert "Connected as Sandbox Creator Studio" in visible_text(gui.window.card)
+    assert not session.follow_pending
