@@ -27,6 +27,7 @@ from kit_desktop.errors import (
     CommandLineStorageError,
     FlowTimeoutError,
     KitError,
+    NotConnectedError,
     ReconnectNeededError,
     how_long,
 )
@@ -100,6 +101,7 @@ class Cli:
             "connect": self.connect,
             "status": self.status,
             "refresh": self.refresh,
+            "token": self.token,
             "request": self.request,
             "disconnect": self.disconnect,
         }
@@ -255,6 +257,45 @@ class Cli:
         tokens = self.services.tokens.refresh()
         print(f"Access renewed; it now expires {_local(tokens.expires_at)}.", file=self.out)
         self._storage_note()
+        return 0
+
+    def token(self, args: argparse.Namespace) -> int:
+        """Print the access token for a script, renewed first when it is due.
+
+        The renewal runs under the cross-process refresh lock, so a window or another script
+        renewing at the same time never makes a second refresh at Kit. The token goes to
+        standard output only (never to the log), alone on one line; ``--header`` prints it
+        as an ``Authorization`` header for ``curl -H @-``, which keeps it off every command
+        line (other accounts can read those); ``--json`` adds the expiry and the account.
+        """
+        try:
+            tokens = self.services.tokens.valid_tokens()
+        except NotConnectedError:
+            warning = self.services.tokens.warning
+            self._say("Not connected to Kit. Run connect first.")
+            if warning is not None:
+                self._say(warning.user_message)
+            return 1
+        if args.header:
+            print(f"Authorization: Bearer {tokens.access_token}", file=self.out, flush=True)
+        elif args.json:
+            from kit_desktop.api.account import fetch_account
+
+            account, problem = None, None
+            try:
+                account = fetch_account(self.services.api)
+            except KitError as exc:  # the token is still good to hand over
+                problem = exc
+            info = {
+                "access_token": tokens.access_token,
+                "token_type": "Bearer",
+                "expires_at": _iso(tokens.expires_at),
+                "account": account.as_dict() if account else None,
+                "problem": _message(problem),
+            }
+            print(json.dumps(info), file=self.out, flush=True)
+        else:
+            print(tokens.access_token, file=self.out, flush=True)
         return 0
 
     def request(self, args: argparse.Namespace) -> int:

@@ -25,6 +25,19 @@ def add_commands(parser: argparse.ArgumentParser) -> None:
     status = sub.add_parser("status", help="show the connection (exit 1 when not connected)")
     status.add_argument("--json", action="store_true", help="print JSON (never any token)")
     sub.add_parser("refresh", help="renew the access token now")
+    token = sub.add_parser(
+        "token",
+        help="print the access token for scripts (renewed first when due; exit 1 if none)",
+    )
+    shape = token.add_mutually_exclusive_group()
+    shape.add_argument(
+        "--header",
+        action="store_true",
+        help="print 'Authorization: Bearer …' for curl -H @- (keeps it off command lines)",
+    )
+    shape.add_argument(
+        "--json", action="store_true", help="print JSON with the expiry and the account"
+    )
     request = sub.add_parser("request", help="send a Kit API v4 request, print the JSON")
     request.add_argument("method", help="GET, POST, PUT, PATCH or DELETE")
     request.add_argument("path", help="a path under /v4/, e.g. /v4/account")
