@@ -1,4 +1,4 @@
-"""Headless commands on the same core: connect, status, refresh, request, disconnect.
+"""Headless commands on the same core: connect, status, refresh, request, disconnect, doctor.
 
 Only what a command needs is imported, and for ``connect`` the HTTP and keyring libraries
 load while the browser is away: the browser opens before they are imported.
@@ -104,9 +104,10 @@ class Cli:
             "token": self.token,
             "request": self.request,
             "disconnect": self.disconnect,
+            "doctor": self.doctor,
         }
         try:
-            if self.practice is not None:  # before anything asks the practice Kit
+            if self.practice is not None and args.command != "doctor":  # asks no tokens
                 self.connection.share_with_practice()
             return handlers[args.command](args)
         except FlowTimeoutError as exc:  # the window's words name its button; here, the command
@@ -344,6 +345,23 @@ class Cli:
         else:
             print(REVOKED, file=self.out)
         return 0
+
+    def doctor(self, args: argparse.Namespace) -> int:
+        """Check this computer for connecting; exit 1 when something stops it.
+
+        Each check is one line, OK or the problem and what to do (``--json``: a list for
+        support). Nothing printed holds a token.
+        """
+        from kit_desktop.doctor import heading, run_checks
+        from kit_desktop.doctor_report import blocked, report_json, report_text
+
+        results = run_checks(self.settings)
+        if args.json:
+            print(report_json(results), file=self.out, flush=True)
+        else:
+            title = heading(self.settings, practice=self.practice is not None)
+            print(report_text(results, title), file=self.out, flush=True)
+        return 1 if blocked(results) else 0
 
     def _storage_note(self) -> None:
         warning = self.services.tokens.warning

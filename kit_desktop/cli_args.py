@@ -46,3 +46,10 @@ def add_commands(parser: argparse.ArgumentParser) -> None:
         "--query", action="append", default=[], metavar="K=V", help="a query parameter"
     )
     sub.add_parser("disconnect", help="revoke at Kit, then forget the tokens here")
+    doctor = sub.add_parser(
+        "doctor",
+        help="check this computer for connecting (exit 1 when something stops it)",
+    )
+    doctor.add_argument(
+        "--json", action="store_true", help="print the checks as JSON for support (no secrets)"
+    )

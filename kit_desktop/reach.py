@@ -18,6 +18,7 @@ import logging
 import socket
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,6 +31,21 @@ _log = logging.getLogger(__name__)
 REACH_TIMEOUT = 5.0
 
 _AddrInfo = Sequence[tuple[socket.AddressFamily, socket.SocketKind, int, str, Any]]
+
+
+@dataclass(frozen=True)
+class Unreached:
+    """Why a host could not be reached from here.
+
+    Attributes:
+        detail: What failed, for the log and for whoever helps (``host:port: refused``).
+        certain: Whether the browser cannot get there either: the name does not resolve,
+            or a host on this computer refused. Otherwise it may know a way this check
+            does not (a proxy set by an auto-configuration script, a firewall rule).
+    """
+
+    detail: str
+    certain: bool
 
 
 def check_reachable(
@@ -46,20 +62,40 @@ def check_reachable(
         KitUnreachableError: The name did not resolve (in time), or a host on this
             computer refused.
     """
-    host, port = _first_hop(url)
-    addresses = _resolve(host, port, timeout, again)
-    problem = _connect(addresses, timeout)
+    problem = reach_problem(url, timeout=timeout)
     if problem is None:
         return
-    detail = f"{host}:{port}: {problem}"
-    if is_loopback_host(host):
-        _log.info("Kit not reachable: %s", detail)
-        raise KitUnreachableError(again=again, detail=detail)
-    _log.info("no connection to Kit (%s); the browser is opened anyway: it may know a way", detail)
+    if problem.certain:
+        _log.info("Kit not reachable: %s", problem.detail)
+        raise KitUnreachableError(again=again, detail=problem.detail)
+    _log.info(
+        "no connection to Kit (%s); the browser is opened anyway: it may know a way",
+        problem.detail,
+    )
 
 
-def _resolve(host: str, port: int, timeout: float, again: str) -> _AddrInfo:
-    """Look ``host`` up with a time limit (``getaddrinfo`` has none of its own)."""
+def reach_problem(url: str, *, timeout: float = REACH_TIMEOUT) -> Unreached | None:
+    """Look ``url``'s host (or its proxy) up and open one connection to it; say what failed.
+
+    Args:
+        url: An http or https address.
+        timeout: Seconds for the name lookup, and again for the connection.
+
+    Returns:
+        ``None`` when a connection was made, else why not.
+    """
+    host, port = _first_hop(url)
+    addresses = _resolve(host, port, timeout)
+    if isinstance(addresses, str):
+        return Unreached(addresses, certain=True)
+    problem = _connect(addresses, timeout)
+    if problem is None:
+        return None
+    return Unreached(f"{host}:{port}: {problem}", certain=is_loopback_host(host))
+
+
+def _resolve(host: str, port: int, timeout: float) -> _AddrInfo | str:
+    """Look ``host`` up with a time limit (``getaddrinfo`` has none of its own); else why not."""
     found: list[_AddrInfo | OSError] = []
 
     def lookup() -> None:
@@ -72,13 +108,10 @@ def _resolve(host: str, port: int, timeout: float, again: str) -> _AddrInfo:
     thread.start()
     thread.join(timeout)
     if not found:
-        detail = f"{host}: no answer from the name server in {timeout:g} s"
-    elif isinstance(found[0], OSError):
-        detail = f"{host}: name not found ({getattr(found[0], 'errno', '')})"
-    else:
-        return found[0]
-    _log.info("Kit not reachable: %s", detail)
-    raise KitUnreachableError(again=again, detail=detail)
+        return f"{host}: no answer from the name server in {timeout:g} s"
+    if isinstance(found[0], OSError):
+        return f"{host}: name not found ({getattr(found[0], 'errno', '')})"
+    return found[0]
 
 
 def _connect(addresses: _AddrInfo, timeout: float) -> str | None:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
 
     from kit_desktop.qt.api_requests import ApiRequests
+    from kit_desktop.qt.checkup import ComputerCheck
     from kit_desktop.qt.installs import InstallListener
     from kit_desktop.qt.session import KitSession
     from kit_desktop.sandbox import SandboxServer
@@ -62,6 +63,7 @@ class GuiApp(QObject):
         self.api: ApiRequests | None = None
         self.sandbox: SandboxServer | None = None
         self.installs: InstallListener | None = None
+        self.checkup: ComputerCheck | None = None
         self._built = False
 
     def show(self) -> None:
@@ -82,6 +84,7 @@ class GuiApp(QObject):
         self._built = True
         self.window.build()
         from kit_desktop.qt.api_requests import ApiRequests
+        from kit_desktop.qt.checkup import ComputerCheck
         from kit_desktop.qt.installs import start_install_listener
         from kit_desktop.qt.session import KitSession
         from kit_desktop.sandbox.practice import start_practice
@@ -111,6 +114,11 @@ class GuiApp(QObject):
         window.generate_requested.connect(session.generate_values)
         window.retry_storage_requested.connect(session.retry_storage)
         window.diagnostics_requested.connect(self._on_window_diagnostics_requested)
+        self.checkup = ComputerCheck(
+            settings, practice=self.practice, backend=self.backend, parent=self
+        )
+        window.checkup_requested.connect(self.checkup.start)
+        self.checkup.finished.connect(window.show_checkup)
         window.closing.connect(self._on_window_closing)
         session.changed.connect(window.show_view)
         session.attempt_changed.connect(window.show_attempt)
@@ -152,13 +160,19 @@ class GuiApp(QObject):
         self.shutdown()
 
     def shutdown(self) -> None:
-        """Stop the install listener, session threads, API requests and sandbox (idempotent)."""
+        """Stop the install listener, check-up, session threads, API requests and sandbox.
+
+        Idempotent.
+        """
         installs, self.installs = self.installs, None
         if installs is not None:
             installs.stop()
         api, self.api = self.api, None
         if api is not None:
             api.shutdown()
+        checkup, self.checkup = self.checkup, None
+        if checkup is not None:
+            checkup.shutdown()
         session, self.session = self.session, None
         if session is not None:
             session.shutdown()

@@ -29,9 +29,11 @@ from kit_desktop import APP_NAME
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QTabWidget
 
+    from kit_desktop.doctor_report import Checkup
     from kit_desktop.state import AttemptView, InstallQuestion, SessionView
     from kit_desktop.ui.api_panel import ApiPanel
     from kit_desktop.ui.connection_card import ConnectionCard
+    from kit_desktop.ui.doctor_dialog import CheckupDialog
     from kit_desktop.ui.notice import Notice
     from kit_desktop.ui.pkce_panel import PkcePanel
     from kit_desktop.ui.token_panel import TokenPanel
@@ -56,6 +58,8 @@ class MainWindow(QMainWindow):
         auto_renew_toggled(bool): "Renew automatically" changed.
         generate_requested(): "Generate new values" in Details.
         retry_storage_requested(): "Try again" on the storage warning.
+        checkup_requested(): Help > "Check this computer…" (its dialog already says
+            "Checking…"; answer with :meth:`show_checkup`).
         diagnostics_requested(): Help > Copy diagnostics.
         paste_submitted(str): Kit's code or redirected address, pasted while waiting.
         install_answered(bool): The answer to an install question: True to go on.
@@ -72,6 +76,7 @@ class MainWindow(QMainWindow):
     auto_renew_toggled = Signal(bool)
     generate_requested = Signal()
     retry_storage_requested = Signal()
+    checkup_requested = Signal()
     diagnostics_requested = Signal()
     paste_submitted = Signal(str)
     install_answered = Signal(bool)
@@ -104,6 +109,7 @@ class MainWindow(QMainWindow):
         self._attempt: AttemptView | None = None
         self._install_box: QMessageBox | None = None
         self._install_replace: QAbstractButton | None = None
+        self._checkup: CheckupDialog | None = None
         self.setWindowTitle(APP_NAME)
         geometry = self._settings.value(GEOMETRY_KEY)
         if not (isinstance(geometry, QByteArray) and self.restoreGeometry(geometry)):
@@ -226,6 +232,37 @@ class MainWindow(QMainWindow):
             return  # withdrawn for a newer question
         self._install_box = None
         self.install_answered.emit(box.clickedButton() is self._install_replace)
+
+    @Slot()
+    def start_checkup(self) -> None:
+        """Open the check-up dialog saying "Checking…" and ask for the checks."""
+        from kit_desktop.ui.doctor_dialog import CheckupDialog
+
+        dialog = self._checkup
+        if dialog is None:
+            dialog = CheckupDialog(self)
+            dialog.finished.connect(self._on_checkup_finished)
+            self._checkup = dialog
+        dialog.show_running()
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+        self.checkup_requested.emit()
+
+    def show_checkup(self, checkup: Checkup) -> None:
+        """Show a check-up's results in its dialog (dropped if the creator closed it)."""
+        if self._checkup is not None:
+            self._checkup.show_results(checkup)
+
+    @property
+    def checkup_dialog(self) -> CheckupDialog | None:
+        """The open check-up dialog, if any."""
+        return self._checkup
+
+    @Slot(int)
+    def _on_checkup_finished(self, result: int) -> None:
+        del result
+        self._checkup = None
 
     def bring_to_front(self) -> None:
         """Raise and activate the window; flash it in the taskbar if the system refuses focus."""

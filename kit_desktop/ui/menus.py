@@ -38,6 +38,7 @@ class WindowMenus(QObject):
         quit: "Quit" (the platform's Quit keys).
         connect_help: "How to connect your real Kit account…" (practice) or
             "How connecting to Kit works…".
+        checkup: "Check this computer…".
         diagnostics: "Copy diagnostics".
         about: "About Kit Desktop".
     """
@@ -84,6 +85,11 @@ class WindowMenus(QObject):
             None,
             self.tr("Explains how Kit Desktop connects to your Kit account."),
         )
+        self.checkup = self._action(
+            self.tr("Check this computer…"),
+            None,
+            self.tr("Checks what connecting to Kit needs here, and says what to do."),
+        )
         self.diagnostics = self._action(
             self.tr("Copy diagnostics"),
             None,
@@ -106,6 +112,7 @@ class WindowMenus(QObject):
         help_menu = window.menuBar().addMenu(self.tr("&Help"))
         help_menu.addAction(self.connect_help)
         help_menu.addSeparator()
+        help_menu.addAction(self.checkup)
         help_menu.addAction(self.diagnostics)
         help_menu.addAction(self.about)
 

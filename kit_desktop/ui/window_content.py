@@ -182,6 +182,7 @@ class WindowContent(QObject):
         self._menus.refresh.triggered.connect(self.window.refresh_requested)
         self._menus.details.toggled.connect(self.details.set_expanded)
         self._menus.connect_help.triggered.connect(self._on_connect_help_triggered)
+        self._menus.checkup.triggered.connect(self.window.start_checkup)
         self._menus.diagnostics.triggered.connect(self.window.diagnostics_requested)
         self._menus.about.triggered.connect(self._on_about_triggered)
         self._menus.quit.triggered.connect(self.window.close)

@@ -83,6 +83,7 @@ def test_help_explains_how_to_connect_a_real_account_in_practice_mode(
     window.show_view(view(Phase.NOT_CONNECTED, practice=True))
     assert item_texts(window, "Help") == [
         "How to connect your real Kit account…",
+        "Check this computer…",
         "Copy diagnostics",
         "About Kit Desktop",
     ]
