@@ -25,7 +25,9 @@ from kit_desktop.api.bodyview import (
 from kit_desktop.api.client import ApiResponse, KitApiClient
 from kit_desktop.api.paging import page_queries
 from kit_desktop.api.pipeline import ApiRequest, Pairs
+from kit_desktop.api.tables import answer_table
 from kit_desktop.errors import KitError
+from kit_desktop.lists import AnswerTable
 
 #: How much of the body the raw view shows (one long line lays out slowly in a text view).
 RAW_PREVIEW_CHARS = 64_000
@@ -53,6 +55,7 @@ class ApiResult:
         errors: Kit's error messages in plain words ('' when none).
         next_query: The query of the next page, or ``None``.
         previous_query: The query of the previous page, or ``None``.
+        table: A list answer's items as a table (``None`` for any other answer).
     """
 
     request: ApiRequest
@@ -64,6 +67,7 @@ class ApiResult:
     errors: str
     next_query: Pairs | None
     previous_query: Pairs | None
+    table: AnswerTable | None = None
 
 
 @dataclass(frozen=True)
@@ -125,7 +129,7 @@ def prepare_answer(request: ApiRequest, response: ApiResponse) -> ApiResult:
     errors = ""
     if response.status >= 400 and len(response.body) <= SUMMARY_MAX_BYTES:
         errors = summarize_errors(response.body)
-    following, previous = _page_queries(response, formatted, request.query)
+    following, previous, table = _page_queries(response, formatted, request.query)
     if formatted.kind == "binary":
         raw, raw_cut = formatted.text, False
     else:
@@ -142,6 +146,7 @@ def prepare_answer(request: ApiRequest, response: ApiResponse) -> ApiResult:
         errors,
         following,
         previous,
+        table,
     )
 
 
@@ -163,20 +168,22 @@ def write_body(path: Path, data: bytes) -> str:
 
 def _page_queries(
     response: ApiResponse, formatted: FormattedBody, query: Pairs
-) -> tuple[Pairs | None, Pairs | None]:
+) -> tuple[Pairs | None, Pairs | None, AnswerTable | None]:
+    """Return the next and previous pages' queries and, for a list answer, its table."""
     if formatted.kind != "json" or not 200 <= response.status < 300:
-        return None, None
+        return None, None, None
     if b'"pagination"' not in response.body:
-        return None, None
+        return None, None, None
     try:
         # A Python hook per object lets the GUI thread take the GIL while a big body parses.
         data = json.loads(response.body, object_pairs_hook=_object)
     except (ValueError, RecursionError):
-        return None, None
+        return None, None, None
     following, previous = page_queries(data, query)
     return (
         None if following is None else tuple(following),
         None if previous is None else tuple(previous),
+        answer_table(data),
     )
 
 

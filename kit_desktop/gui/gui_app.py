@@ -198,6 +198,10 @@ def wire_api(panel: ApiPanel, api: ApiRequests) -> None:
     api.history_changed.connect(panel.show_history)
     api.curl_ready.connect(panel.show_curl)
     api.notice.connect(panel.show_notice)
+    panel.export_requested.connect(api.export_all)
+    panel.export_cancel_requested.connect(api.cancel_export)
+    api.export_progressed.connect(panel.show_export_progress)
+    api.export_finished.connect(panel.show_export_finished)
 
 
 def _excepthook(kind: type[BaseException], error: BaseException, tb: TracebackType | None) -> None:

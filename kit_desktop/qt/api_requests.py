@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
@@ -18,6 +18,7 @@ from kit_desktop.api.answer import ApiResult, HistoryEntry, perform, write_body
 from kit_desktop.api.client import KitApiClient
 from kit_desktop.api.curl import as_curl
 from kit_desktop.api.endpoints import ENDPOINTS, PRESETS, Endpoint
+from kit_desktop.api.export import BACKOFF
 from kit_desktop.api.paths import api_url
 from kit_desktop.api.pipeline import ApiRequest, check_request, compose_request, request_body
 from kit_desktop.errors import (
@@ -26,6 +27,8 @@ from kit_desktop.errors import (
     RateLimitedError,
     ReconnectNeededError,
 )
+from kit_desktop.lists import ExportOutcome
+from kit_desktop.qt.api_export import ListExport
 from kit_desktop.qt.workers import Task, Workers
 
 # The request pipeline moved to kit_desktop.api; these names are re-exported for old imports.
@@ -49,10 +52,14 @@ class ApiRequests(QObject):
         history_changed(object): The history, a tuple of :class:`HistoryEntry`, newest first.
         curl_ready(str): A curl command for the composed request (the token by variable).
         notice(str): A short message (saved, could not save...).
+        export_progressed(object): An ``ExportProgress`` of "Export all to CSV".
+        export_finished(object): Its ``ExportOutcome``.
 
     Args:
         client: The API client (refreshes the token and retries once).
         clock: Wall-clock time, for the history.
+        export_backoff: Waits before an export asks again for a page whose connection
+            dropped.
         parent: The parent object.
     """
 
@@ -66,16 +73,22 @@ class ApiRequests(QObject):
     history_changed = Signal(object)
     curl_ready = Signal(str)
     notice = Signal(str)
+    export_progressed = Signal(object)
+    export_finished = Signal(object)
 
     def __init__(
         self,
         client: KitApiClient,
         *,
         clock: Callable[[], float] = time.time,
+        export_backoff: Sequence[float] = BACKOFF,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self._client = client
+        self._export = ListExport(client, backoff=export_backoff, parent=self)
+        self._export.progressed.connect(self.export_progressed)
+        self._export.finished.connect(self.export_finished)
         self._clock = clock
         self._workers = Workers(self)
         self._task: Task | None = None
@@ -182,8 +195,30 @@ class ApiRequests(QObject):
             return
         self.curl_ready.emit(text)
 
+    @Slot(object, str)
+    def export_all(self, request: object, path: str) -> None:
+        """Export every page of ``request``'s list (a GET) to the CSV file ``path``."""
+        if not isinstance(request, ApiRequest) or request.method != "GET":
+            self.export_finished.emit(
+                ExportOutcome("stopped", "", 0, self.tr("Only a list Kit sent can be exported."))
+            )
+            return
+        if not self._export.start(request, path):
+            self.notice.emit(self.tr("An export is already running."))
+
+    @Slot()
+    def cancel_export(self) -> None:
+        """Stop the export after the request under way; the file is kept as ``.part``."""
+        self._export.cancel()
+
+    @property
+    def exporting(self) -> bool:
+        """Whether an export is under way."""
+        return self._export.running
+
     def shutdown(self) -> None:
         """Ignore late answers and stop the background work (window closing)."""
+        self._export.shutdown()
         self._task = None
         self._meter_timer.stop()
         self._workers.shutdown()

@@ -69,6 +69,14 @@ def _parser() -> argparse.ArgumentParser:
         "(/apps/<id>?success=true, the default) or the bare App Store (/apps); Kit's docs "
         "show both",
     )
+    parser.add_argument(
+        "--subscribers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="give the account N subscribers (default: 1,320); past those they are made on "
+        "the fly, so 100000 starts at once: for trying exports and paging",
+    )
     _add_behaviours(parser)
     return parser
 
@@ -144,6 +152,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.token_lifetime is not None and args.token_lifetime < 1:
         print("The token lifetime must be at least 1 second.", file=sys.stderr)
         return 2
+    if args.subscribers is not None and args.subscribers < 0:
+        print("The number of subscribers cannot be negative.", file=sys.stderr)
+        return 2
     if args.refresh_token_lifetime is not None and args.refresh_token_lifetime < 1:
         print("The refresh token lifetime must be at least 1 second.", file=sys.stderr)
         return 2
@@ -165,6 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             strict_https=args.strict_https,
             install_redirect="bare" if args.install_redirect == "bare" else "app_page",
             behaviours=behaviours,
+            subscriber_count=args.subscribers,
         )
     except ValueError as exc:
         print(exc, file=sys.stderr)

@@ -23,6 +23,7 @@ class Fault:
         status: The status for ``status``.
         location: The target for ``redirect``.
         times: How many requests it applies to; ``None`` means every request.
+        after: How many requests on the path pass untouched first (a fault midway).
     """
 
     kind: FaultKind
@@ -30,6 +31,7 @@ class Fault:
     status: int = 500
     location: str = "https://evil.example/"
     times: int | None = None
+    after: int = 0
 
 
 class FaultTable:
@@ -57,6 +59,9 @@ class FaultTable:
         with self._lock:
             fault = self._faults.get(path)
             if fault is None:
+                return None
+            if fault.after > 0:
+                fault.after -= 1
                 return None
             if fault.times is not None:
                 fault.times -= 1

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
+import functools
 import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -99,6 +101,8 @@ def paginate(
     after, before = params.get("after") or None, params.get("before") or None
     if after and before:
         raise ParamError("Only one of the after and before params may be given.")
+    if not isinstance(items, list):
+        return _paginate_in_place(items, key, per_page, with_total, after, before, descending)
     keys = [key(item) for item in items]
     total = len(items)
 
@@ -126,6 +130,62 @@ def paginate(
     if with_total:
         pagination["total_count"] = total
     return page, pagination
+
+
+def _paginate_in_place(
+    items: Sequence[dict[str, Any]],
+    key: Callable[[dict[str, Any]], SortKey],
+    per_page: int,
+    with_total: bool,
+    after: str | None,
+    before: str | None,
+    descending: bool,
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """:func:`paginate` for a sorted sequence made on read: finds cursors by bisection."""
+    total = len(items)
+    like = key(items[0]) if total else [0]
+
+    def order(item: dict[str, Any]) -> Any:
+        return _Reversed(key(item)) if descending else key(item)
+
+    def target(cursor: SortKey) -> Any:
+        return _Reversed(cursor) if descending else cursor
+
+    if before is not None:
+        end = bisect.bisect_left(items, target(decode_cursor(before, like)), key=order)
+        start = max(0, end - per_page)
+    else:
+        start = 0
+        if after is not None:
+            start = bisect.bisect_right(items, target(decode_cursor(after, like)), key=order)
+        end = min(total, start + per_page)
+    page = [items[i] for i in range(start, end)]
+    pagination: dict[str, Any] = {
+        "has_previous_page": start > 0,
+        "has_next_page": end < total,
+        "start_cursor": encode_cursor(key(page[0])) if page else None,
+        "end_cursor": encode_cursor(key(page[-1])) if page else None,
+        "per_page": per_page,
+    }
+    if with_total:
+        pagination["total_count"] = total
+    return page, pagination
+
+
+@functools.total_ordering
+class _Reversed:
+    """A sort key compared the other way round (for bisecting a descending sequence)."""
+
+    def __init__(self, value: SortKey) -> None:
+        self.value = value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Reversed) and self.value == other.value
+
+    def __lt__(self, other: _Reversed) -> bool:
+        return bool(other.value < self.value)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 def list_answer(

@@ -30,6 +30,7 @@ from kit_desktop.sandbox.faults import Fault, FaultTable
 from kit_desktop.sandbox.messages import BadRequest, Request, Response, parse_form
 from kit_desktop.sandbox.oauth import OAuthServer, SandboxApp
 from kit_desktop.sandbox.relay_host import RELAY_PATH, RelayHost, check_secure_url
+from kit_desktop.sandbox.seeded import sized_dataset
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,10 @@ class SandboxServer:
         install_redirect: The form of the ``redirect`` an install sends: ``app_page``
             (``/apps/<id>?success=true``) or ``bare`` (``/apps``); Kit documents both.
         behaviours: Kit's behaviours to show (default: :class:`KitBehaviours`'s defaults).
+        subscriber_count: How many subscribers the account has (default: the dataset's
+            1,320); past those, subscribers are made on the fly when read, so a large
+            account (100,000) starts at once and costs no memory
+            (:mod:`kit_desktop.sandbox.seeded`).
 
     Raises:
         ValueError: A Redirect URI or the Authorization URL is not acceptable (not absolute
@@ -110,7 +115,10 @@ class SandboxServer:
         app_hosts: Iterable[str] = KIT_APP_HOSTS,
         install_redirect: RedirectForm = "app_page",
         behaviours: KitBehaviours | None = None,
+        subscriber_count: int | None = None,
     ) -> None:
+        if subscriber_count is not None and subscriber_count < 0:
+            raise ValueError("The number of subscribers cannot be negative.")
         if strict_https and loopback_any_port:
             raise ValueError(
                 "Kit accepts only https Redirect URIs, so --strict-https cannot be used with "
@@ -136,8 +144,13 @@ class SandboxServer:
             clock=clock,
             behaviours=self.behaviours,
         )
+        dataset, more = sized_dataset(build_dataset(seed), subscriber_count)
         self.api = KitApi(
-            self.oauth, build_dataset(seed), rate_limit=rate_limit, behaviours=self.behaviours
+            self.oauth,
+            dataset,
+            rate_limit=rate_limit,
+            behaviours=self.behaviours,
+            more_subscribers=more,
         )
         self.store = AppStore(self.app, self.oauth, redirect_form=install_redirect)
         self.faults = FaultTable()

@@ -15,13 +15,14 @@ from __future__ import annotations
 import dataclasses
 import random
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import urlencode
 
 from kit_desktop.sandbox.data import DATA_AS_OF, Dataset
+from kit_desktop.sandbox.seeded import SubscriberView, generated_after
 
 Item = dict[str, Any]
 Kind = Literal["tags", "forms", "sequences"]
@@ -58,12 +59,17 @@ class AccountStore:
     Args:
         dataset: The account's data. Its ``subscribers`` list is shared, not copied: new
             and updated subscribers appear in it (updated ones as new dicts).
+        more_subscribers: How many subscribers to add after the dataset's, made on the fly
+            (:mod:`kit_desktop.sandbox.seeded`); an updated one is kept apart.
     """
 
-    def __init__(self, dataset: Dataset) -> None:
+    def __init__(self, dataset: Dataset, *, more_subscribers: int = 0) -> None:
         self._lock = threading.Lock()
         self._data = dataset
         self._subscribers = dataset.subscribers
+        self._generated = generated_after(self._subscribers, more_subscribers)
+        self._before_generated = len(self._subscribers)
+        self._changed: dict[int, Item] = {}
         self._index = {s["id"]: i for i, s in enumerate(self._subscribers)}
         self._emails = {s["email_address"].lower(): s["id"] for s in self._subscribers}
         self._tags = [dict(tag) for tag in dataset.tags]
@@ -86,19 +92,54 @@ class AccountStore:
     def subscribers(self) -> list[Item]:
         """Return every subscriber (a snapshot, in id order)."""
         with self._lock:
-            return list(self._subscribers)
+            if not self._generated:
+                return list(self._subscribers)
+            return list(self._view(lambda _item: True, with_generated=True))
+
+    def subscriber_view(self, state: str, *, descending: bool) -> Sequence[Item]:
+        """Return the subscribers in ``state`` (or ``all``), in id order, without copying.
+
+        Made-on-the-fly subscribers are made only when read, so a page of a large account
+        costs one page's worth of work.
+        """
+        with self._lock:
+            view = self._view(
+                lambda item: state in ("all", item["state"]),
+                with_generated=state in ("all", "active"),
+            )
+        return SubscriberView(view.parts, view.changed, descending=descending)
 
     def subscriber(self, subscriber_id: int) -> Item | None:
         """Return one subscriber, or ``None``."""
         with self._lock:
             index = self._index.get(subscriber_id)
-            return None if index is None else self._subscribers[index]
+            if index is not None:
+                return self._subscribers[index]
+            return self._generated_one(subscriber_id)
 
     def subscriber_by_email(self, email: str) -> Item | None:
         """Return the subscriber with this email address (any case), or ``None``."""
         with self._lock:
             found = self._emails.get(email.strip().lower())
-            return None if found is None else self._subscribers[self._index[found]]
+            if found is not None:
+                return self._subscribers[self._index[found]]
+            generated = self._generated.id_for_email(email)
+            return None if generated is None else self._generated_one(generated)
+
+    def _view(self, keep: Callable[[Item], bool], *, with_generated: bool) -> SubscriberView:
+        """The stored subscribers ``keep`` accepts, around the made ones (hold the lock)."""
+        split = self._before_generated
+        head = [s for s in self._subscribers[:split] if keep(s)]
+        tail = [s for s in self._subscribers[split:] if keep(s)]
+        middle: Sequence[Item] = self._generated if with_generated else ()
+        return SubscriberView((head, middle, tail), dict(self._changed))
+
+    def _generated_one(self, subscriber_id: int) -> Item | None:
+        """A made-on-the-fly subscriber (as changed since, if it was), or ``None``."""
+        index = self._generated.position(subscriber_id)
+        if index is None:
+            return None
+        return self._changed.get(subscriber_id) or self._generated[index]
 
     def upsert_subscriber(
         self, email: str, changes: Mapping[str, Any], state: str
@@ -117,15 +158,23 @@ class AccountStore:
         fields = dict(changes.get("fields") or {})
         with self._lock:
             found = self._emails.get(email.lower())
-            if found is not None:
-                index = self._index[found]
-                old = self._subscribers[index]
+            made = None if found is not None else self._generated.id_for_email(email)
+            if found is not None or made is not None:
+                old = (
+                    self._subscribers[self._index[found]]
+                    if found is not None
+                    else self._generated_one(made or 0) or {}
+                )
                 updated = {**old, "fields": {**old["fields"], **fields}, "_updated_at": stamp}
                 if "first_name" in changes:
                     updated["first_name"] = changes["first_name"]
-                self._subscribers[index] = updated
+                if found is not None:
+                    self._subscribers[self._index[found]] = updated
+                else:
+                    self._changed[updated["id"]] = updated
                 return updated, False
-            new_id = max(self._index, default=100) + 1
+            last_made = self._generated.first_id + len(self._generated) - 1
+            new_id = max(max(self._index, default=100), last_made) + 1
             keys = [f["key"] for f in self._data.custom_fields]
             created: Item = {
                 "id": new_id,

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from kit_desktop.errors import KitError, UnsafeRequestError
+from kit_desktop.lists import ExportOutcome, ExportProgress
 from kit_desktop.ui.api_composer import ApiComposer
 from kit_desktop.ui.api_history import HistoryList
 from kit_desktop.ui.api_path import EndpointLike
@@ -40,6 +41,14 @@ def ask_save_path(parent: QWidget, suggested: str) -> str:
     return path
 
 
+def ask_export_path(parent: QWidget, suggested: str) -> str:
+    """Ask where to export the list; '' when the creator cancels."""
+    path, _ = QFileDialog.getSaveFileName(
+        parent, parent.tr("Export all to CSV"), suggested, parent.tr("CSV files (*.csv)")
+    )
+    return path
+
+
 class ApiPanel(QWidget):
     """Send requests to Kit's API and read the answers. Passive: intents out, ``show_*`` in.
 
@@ -49,6 +58,9 @@ class ApiPanel(QWidget):
         cancel_requested(): Stop waiting for the running request.
         curl_requested(str, str, object, str, object): The same, for "Copy as curl".
         save_requested(str): Save the last answer to this file.
+        export_requested(object, str): Export every page of this request's list (the
+            answer's ``ApiRequest``) to this CSV file.
+        export_cancel_requested(): Stop the export.
         notice(str): A short message for the window's status bar.
     """
 
@@ -56,6 +68,8 @@ class ApiPanel(QWidget):
     cancel_requested = Signal()
     curl_requested = Signal(str, str, object, str, object)
     save_requested = Signal(str)
+    export_requested = Signal(object, str)
+    export_cancel_requested = Signal()
     notice = Signal(str)
 
     def __init__(
@@ -64,6 +78,7 @@ class ApiPanel(QWidget):
         *,
         clock: Callable[[], float] = time.monotonic,
         choose_save_path: SavePathChooser = ask_save_path,
+        choose_export_path: SavePathChooser = ask_export_path,
     ) -> None:
         """Build the page.
 
@@ -71,11 +86,13 @@ class ApiPanel(QWidget):
             parent: The parent widget.
             clock: Monotonic seconds, for the rate-limit countdown (tests pass their own).
             choose_save_path: Asks where to save an answer (tests pass their own).
+            choose_export_path: Asks where to export a list (tests pass their own).
         """
         super().__init__(parent)
         self.setAccessibleName(self.tr("API requests"))
         self._clock = clock
         self.choose_save_path = choose_save_path
+        self.choose_export_path = choose_export_path
         self._connected = False
         self._reason = self.tr("Connect to Kit first, on the Connection tab.")
         self._running = False
@@ -191,6 +208,23 @@ class ApiPanel(QWidget):
             self.tr("Copied. Set KIT_ACCESS_TOKEN in your shell before running the command.")
         )
 
+    def export_to(self, path: str) -> None:
+        """Export every page of the list shown to the CSV file ``path`` (Export's end)."""
+        result = self._result
+        if result is None or result.table is None or not path:
+            return
+        self._response.show_export_started(path)
+        self.export_requested.emit(result.request, path)
+
+    def show_export_progress(self, progress: ExportProgress) -> None:
+        """Rows written so far by the export."""
+        self._response.show_export_progress(progress)
+
+    def show_export_finished(self, outcome: ExportOutcome) -> None:
+        """How the export ended."""
+        self._response.show_export_finished(outcome)
+        self.notice.emit(outcome.message)
+
     def show_notice(self, text: str) -> None:
         """Pass a short message on to the window."""
         self.notice.emit(text)
@@ -235,6 +269,8 @@ class ApiPanel(QWidget):
         response.next_requested.connect(self._on_next_requested)
         response.previous_requested.connect(self._on_previous_requested)
         response.save_requested.connect(self._on_save_requested)
+        response.export_requested.connect(self._on_export_requested)
+        response.export_cancel_requested.connect(self.export_cancel_requested)
         self._history.load_requested.connect(self._on_history_load_requested)
         self._countdown.timeout.connect(self._on_countdown_timeout)
         for keys in SHORTCUT_SEND:
@@ -333,6 +369,15 @@ class ApiPanel(QWidget):
         path = self.choose_save_path(self, name + extension)
         if path:
             self.save_requested.emit(path)
+
+    @Slot()
+    def _on_export_requested(self) -> None:
+        result = self._result
+        if result is None or result.table is None:
+            return
+        path = self.choose_export_path(self, f"{result.table.kind}.csv")
+        if path:
+            self.export_to(path)
 
     @Slot(object)
     def _on_history_load_requested(self, request: ApiRequest) -> None:

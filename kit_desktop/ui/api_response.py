@@ -18,6 +18,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kit_desktop.lists import AnswerTable, ExportOutcome, ExportProgress
+from kit_desktop.ui.api_export import ExportBar
+from kit_desktop.ui.api_table import AnswerTableView
 from kit_desktop.ui.api_tabs import page_tabs
 from kit_desktop.ui.api_text import ChunkedText, FindBar, OneLine
 from kit_desktop.ui.api_words import meta_line, meta_notes, status_tone
@@ -39,11 +42,15 @@ class ApiResponseView(QWidget):
         next_requested(): "Next page".
         previous_requested(): "Previous page".
         save_requested(): "Save to file…" (the panel asks where).
+        export_requested(): "Export all to CSV…" (the panel asks where).
+        export_cancel_requested(): "Cancel export".
     """
 
     next_requested = Signal()
     previous_requested = Signal()
     save_requested = Signal()
+    export_requested = Signal()
+    export_cancel_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         """Build the view, empty."""
@@ -70,6 +77,11 @@ class ApiResponseView(QWidget):
         self._save = self._button(
             self.tr("Save to file…"), self.tr("Saves Kit's answer exactly as it was received.")
         )
+        self._export = self._button(
+            self.tr("Export all to CSV…"),
+            self.tr("Saves every page of this list to a CSV file, from the first page on."),
+        )
+        self._export_bar = ExportBar(self)
         self._message = Notice("warning", parent=self)
         self._message.setObjectName("kitErrors")
         self._note = plain_label(parent=self)
@@ -99,7 +111,17 @@ class ApiResponseView(QWidget):
         self._headers.setAccessibleName(self.tr("Response headers"))
         self._headers.setAccessibleDescription(self.tr("The headers Kit sent with its answer."))
         self._tabs = page_tabs(self.tr("Answer views"), self)
+        self._table = AnswerTableView(self)
+        self._table_page = QWidget(self)
+        table_top = QHBoxLayout()
+        table_top.addStretch(1)
+        table_top.addWidget(self._export)
+        table_column = QVBoxLayout(self._table_page)
+        table_column.setContentsMargins(0, round(em * 0.3), 0, 0)
+        table_column.addLayout(table_top)
+        table_column.addWidget(self._table, 1)
         self._tabs.addTab(self._body, self.tr("Answer"))
+        self._tabs.addTab(self._table_page, self.tr("Table"))
         self._tabs.addTab(self._raw, self.tr("Raw"))
         self._tabs.addTab(self._headers, self.tr("Headers"))
         self._find = FindBar(self)
@@ -124,6 +146,7 @@ class ApiResponseView(QWidget):
         outer.setSpacing(round(em * 0.5))
         outer.addLayout(top)
         outer.addLayout(paging)
+        outer.addWidget(self._export_bar)
         outer.addWidget(self._message)
         outer.addLayout(cut)
         outer.addWidget(self._tabs, 1)
@@ -132,6 +155,8 @@ class ApiResponseView(QWidget):
         self._previous.clicked.connect(self.previous_requested)
         self._next.clicked.connect(self.next_requested)
         self._save.clicked.connect(self.save_requested)
+        self._export.clicked.connect(self.export_requested)
+        self._export_bar.cancel_requested.connect(self._on_export_cancel_requested)
         self._show_all.clicked.connect(self._on_show_all_clicked)
         self._body.filled.connect(self._on_body_filled)
         self._tabs.currentChanged.connect(self._on_tabs_current_changed)
@@ -175,6 +200,26 @@ class ApiResponseView(QWidget):
         return self._headers
 
     @property
+    def table_view(self) -> AnswerTableView:
+        """A list answer as a table."""
+        return self._table
+
+    @property
+    def table_page(self) -> QWidget:
+        """The Table tab: Export all to CSV… above the table."""
+        return self._table_page
+
+    @property
+    def export_button(self) -> QPushButton:
+        """Export all to CSV…."""
+        return self._export
+
+    @property
+    def export_bar(self) -> ExportBar:
+        """An export's progress, Cancel, and how it ended."""
+        return self._export_bar
+
+    @property
     def tabs(self) -> QTabWidget:
         """Answer, Raw and Headers."""
         return self._tabs
@@ -211,8 +256,15 @@ class ApiResponseView(QWidget):
         self._full_text, self._raw_pending, self._loading_all = "", None, False
         self._status.hide()
         self._meta.hide()
-        for widget in (self._previous, self._next, self._pages, self._save, self._show_all):
+        for widget in (
+            self._previous,
+            self._next,
+            self._pages,
+            self._save,
+            self._show_all,
+        ):
             widget.hide()
+        self._show_table(None)
         self._note.setText("" if problem else text)
         self._note.setVisible(not problem)
         self._message.set_text(text)
@@ -250,6 +302,7 @@ class ApiResponseView(QWidget):
         self._previous.setEnabled(result.previous_query is not None)
         self._next.setEnabled(result.next_query is not None)
         self._save.setVisible(bool(response.body))
+        self._show_table(result.table if request.method == "GET" else None)
         self._full_text, self._loading_all = result.full_text, False
         self._highlight = body.kind == "json"
         self._show_note(result)
@@ -263,6 +316,21 @@ class ApiResponseView(QWidget):
         if self._tabs.currentWidget() is self._raw:
             self._fill_raw()
         self._show_headers(response.headers)
+
+    def show_export_started(self, path: str) -> None:
+        """An export to ``path`` began: Export is off until it ends."""
+        self._export.setEnabled(False)
+        self._export_bar.show_started(path)
+
+    def show_export_progress(self, progress: ExportProgress) -> None:
+        """Rows written so far."""
+        if self._export_bar.running:
+            self._export_bar.show_progress(progress)
+
+    def show_export_finished(self, outcome: ExportOutcome) -> None:
+        """How the export ended, in plain words."""
+        self._export.setEnabled(True)
+        self._export_bar.show_finished(outcome)
 
     def start_find(self) -> None:
         """Ctrl+F: show the formatted answer and focus the find field."""
@@ -303,6 +371,19 @@ class ApiResponseView(QWidget):
         for row, (name, value) in enumerate(sorted(headers.items(), key=lambda kv: kv[0].lower())):
             self._headers.setItem(row, 0, QTableWidgetItem(name))
             self._headers.setItem(row, 1, QTableWidgetItem(value))
+
+    def _show_table(self, table: AnswerTable | None) -> None:
+        index = self._tabs.indexOf(self._table_page)
+        if table is None and self._tabs.currentWidget() is self._table_page:
+            self._tabs.setCurrentWidget(self._body)
+        self._tabs.setTabVisible(index, table is not None)
+        self._table.show_table(table)
+        self._export.setEnabled(not self._export_bar.running)
+
+    @Slot()
+    def _on_export_cancel_requested(self) -> None:
+        self._export_bar.show_cancelling()
+        self.export_cancel_requested.emit()
 
     def _fill_raw(self) -> None:
         if self._raw_pending is not None:
