@@ -109,7 +109,7 @@ def columns_for(kind: str, items: Sequence[Mapping[str, Any]]) -> tuple[tuple[Co
     if kind == "subscribers":
         taken = {c.key for c in columns}
         for key in _field_keys(items):
-            title = key if key not in taken else f"{FIELDS}.{key}"
+            title = _readable(key) if key not in taken else f"{FIELDS}.{key}"
             columns.append(Column(f"{FIELDS}.{key}", title))
     return tuple(columns), True
 
@@ -143,6 +143,12 @@ def answer_table(body: object) -> AnswerTable | None:
     columns, known = columns_for(kind, items)
     rows = rows_of(items, columns)
     return AnswerTable(kind, tuple(c.title for c in columns), tuple(rows), known)
+
+
+def _readable(key: str) -> str:
+    """A custom field's key as a heading: ``last_name`` reads "Last name"."""
+    words = key.replace("_", " ").strip()
+    return words[:1].upper() + words[1:] if words else key
 
 
 def _field_keys(items: Sequence[Mapping[str, Any]]) -> list[str]:

@@ -77,7 +77,7 @@ def test_subscribers_show_as_a_table_with_a_creators_columns(rig: Rig) -> None:
         table.model().headerData(c, Qt.Orientation.Horizontal)
         for c in range(5, table.model().columnCount())
     }
-    assert custom == {"last_name", "company", "category", "city"}
+    assert custom == {"Last name", "Company", "Category", "City"}, "keys read as headings"
     view.tabs.setCurrentWidget(rig.panel.response_view.table_page)
     assert view.export_button.isVisible()
 
@@ -254,3 +254,25 @@ def test_the_window_exports_what_its_table_shows(
     rows = read_csv(target)
     assert len(rows) == outcome.written > 1000, "more than one page of Kit's 1,000"
     assert "subscribers" in view.export_bar.text
+
+
+def test_another_request_during_an_export_keeps_its_progress_in_view(
+    rig: Rig, tmp_path: Path
+) -> None:
+    rig.send("GET", "/v4/subscribers", [("status", "all")])
+    rig.server.faults.set("/v4/subscribers", Fault("delay", seconds=0.3))
+    rig.panel.choose_export_path = lambda _parent, _suggested: str(tmp_path / "s.csv")
+    view = rig.panel.response_view
+    view.tabs.setCurrentWidget(view.table_page)
+    with rig.qtbot.waitSignal(rig.api.export_progressed, timeout=WAIT_MS):
+        QTest.mouseClick(view.export_button, Qt.MouseButton.LeftButton)
+
+    rig.send("GET", "/v4/account")  # the creator goes on working meanwhile
+
+    bar = rig.panel.response_view.export_bar
+    assert bar.running and bar.isVisibleTo(rig.panel), "the export's progress stays in view"
+    with rig.qtbot.waitSignal(rig.api.export_finished, timeout=EXPORT_MS) as done:
+        pass
+    outcome = done.args[0]
+    assert isinstance(outcome, ExportOutcome) and outcome.complete
+    assert bar.isVisibleTo(rig.panel) and "2,500" in bar.text

@@ -32,7 +32,7 @@ def test_subscribers_get_custom_fields_as_columns() -> None:
         "State",
         "Created",
         "ID",
-        "city",
+        "City",
         "fields.first_name",
     )
     assert table.rows == (
