@@ -17,6 +17,51 @@ def _tr(text: str) -> str:
     return QCoreApplication.translate(_CONTEXT, text)
 
 
+def _ask(
+    parent: QWidget,
+    question: str,
+    explanation: str,
+    icon: QMessageBox.Icon,
+    act: tuple[str, str],
+    keep: tuple[str, str],
+) -> tuple[QMessageBox, QAbstractButton]:
+    """Open (without blocking) a plain-text question whose safe answer is the default.
+
+    Args:
+        parent: The window.
+        question: The title and the question.
+        explanation: What acting does, in the creator's words.
+        icon: The box's icon.
+        act: The acting button's label and its screen-reader description.
+        keep: The safe button's label and description: the default, and Esc's choice.
+
+    Returns:
+        The box and its acting button (only a click on it acts).
+    """
+    box = QMessageBox(parent)
+    box.setWindowTitle(question)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.setIcon(icon)
+    box.setText(question)
+    box.setInformativeText(explanation)
+    buttons = []
+    for (label, description), role in (
+        (act, QMessageBox.ButtonRole.DestructiveRole),
+        (keep, QMessageBox.ButtonRole.RejectRole),
+    ):
+        button = box.addButton(label, role)
+        button.setAccessibleName(label)
+        button.setAccessibleDescription(description)
+        buttons.append(button)
+    acting, safe = buttons
+    box.setDefaultButton(safe)
+    box.setEscapeButton(safe)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.open()
+    safe.setFocus()
+    return box, acting
+
+
 def ask_disconnect(parent: QWidget) -> tuple[QMessageBox, QAbstractButton]:
     """Open (without blocking) the question before disconnecting.
 
@@ -24,32 +69,21 @@ def ask_disconnect(parent: QWidget) -> tuple[QMessageBox, QAbstractButton]:
     "Cancel" (the default), Esc or closing the box leaves the connection as it is. The
     text is our own (no account name from the network), shown as plain text.
     """
-    box = QMessageBox(parent)
-    box.setWindowTitle(_tr("Disconnect from Kit?"))
-    box.setTextFormat(Qt.TextFormat.PlainText)
-    box.setIcon(QMessageBox.Icon.Question)
-    box.setText(_tr("Disconnect from Kit?"))
-    box.setInformativeText(
+    return _ask(
+        parent,
+        _tr("Disconnect from Kit?"),
         _tr(
             "Kit Desktop will forget the connection on this computer and ask Kit to end this "
             "app's access. Your Kit account itself is not changed, and you can connect again "
             "at any time."
-        )
+        ),
+        QMessageBox.Icon.Question,
+        (
+            _tr("Disconnect"),
+            _tr("Forgets the connection on this computer and asks Kit to end this app's access."),
+        ),
+        (_tr("Cancel"), _tr("Keeps the connection as it is.")),
     )
-    disconnect = box.addButton(_tr("Disconnect"), QMessageBox.ButtonRole.DestructiveRole)
-    disconnect.setAccessibleName(_tr("Disconnect"))
-    disconnect.setAccessibleDescription(
-        _tr("Forgets the connection on this computer and asks Kit to end this app's access.")
-    )
-    cancel = box.addButton(_tr("Cancel"), QMessageBox.ButtonRole.RejectRole)
-    cancel.setAccessibleName(_tr("Cancel"))
-    cancel.setAccessibleDescription(_tr("Keeps the connection as it is."))
-    box.setDefaultButton(cancel)
-    box.setEscapeButton(cancel)
-    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    box.open()
-    cancel.setFocus()
-    return box, disconnect
 
 
 def ask_quit_losing_connection(parent: QWidget) -> tuple[QMessageBox, QAbstractButton]:
@@ -57,27 +91,19 @@ def ask_quit_losing_connection(parent: QWidget) -> tuple[QMessageBox, QAbstractB
 
     Returns the box and its "Quit" button; "Keep open" is the default and Esc's choice.
     """
-    box = QMessageBox(parent)
-    box.setWindowTitle(_tr("Quit and lose the connection?"))
-    box.setTextFormat(Qt.TextFormat.PlainText)
-    box.setIcon(QMessageBox.Icon.Warning)
-    box.setText(_tr("Quit and lose the connection?"))
-    box.setInformativeText(
+    return _ask(
+        parent,
+        _tr("Quit and lose the connection?"),
         _tr(
             "This computer's secure storage is not available, so your connection to Kit is "
             "kept only while Kit Desktop is open. If you quit now, you will need to connect "
             "again next time. To keep it, set up or unlock your system keyring, then click "
             "“Try again” on the storage warning before quitting."
-        )
+        ),
+        QMessageBox.Icon.Warning,
+        (_tr("Quit"), _tr("Quits Kit Desktop; the connection is lost.")),
+        (_tr("Keep open"), _tr("Keeps Kit Desktop open with the connection.")),
     )
-    quit_button = box.addButton(_tr("Quit"), QMessageBox.ButtonRole.DestructiveRole)
-    keep = box.addButton(_tr("Keep open"), QMessageBox.ButtonRole.RejectRole)
-    box.setDefaultButton(keep)
-    box.setEscapeButton(keep)
-    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    box.open()
-    keep.setFocus()
-    return box, quit_button
 
 
 def show_about(parent: QWidget) -> InfoDialog:

@@ -12,8 +12,6 @@ import contextlib
 import json
 import os
 import secrets
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -32,6 +30,7 @@ from kit_desktop.sandbox.visitor import ApprovingVisitor
 from kit_desktop.services import build_services
 from tests.helpers.gui_apps import kit_settings
 from tests.helpers.kit_env import kit_environment
+from tests.helpers.main_process import run_main
 from tests.helpers.ports import listening_port, probed_ports, refused_port
 from tests.helpers.realparts import require
 
@@ -55,14 +54,7 @@ class Doctor:
         }
 
     def run(self, *args: str, **env: str) -> tuple[int, str, str]:
-        process = subprocess.run(
-            [sys.executable, "main.py", "doctor", *args],
-            cwd=ROOT,
-            env={**self.env, **env},
-            capture_output=True,
-            text=True,
-            timeout=90,
-        )
+        process = run_main("doctor", *args, env={**self.env, **env}, timeout=90)
         return process.returncode, process.stdout, process.stderr
 
 
@@ -203,14 +195,7 @@ def test_no_browser_is_a_warning_that_does_not_block(doctor: Doctor) -> None:
     env = {**doctor.env, "PATH": "/nonexistent"}
     for name in ("BROWSER", "DISPLAY", "WAYLAND_DISPLAY"):
         env.pop(name, None)
-    process = subprocess.run(
-        [sys.executable, "main.py", "doctor"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=90,
-    )
+    process = run_main("doctor", env=env, timeout=90)
 
     browser = line(process.stdout, "Web browser")
     assert browser.startswith("Warning"), process.stdout

@@ -10,7 +10,6 @@ import json
 import os
 import secrets
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +26,7 @@ from kit_desktop.sandbox.visitor import ApprovingVisitor
 from kit_desktop.services import build_services
 from tests.helpers.gui_apps import kit_settings
 from tests.helpers.kit_env import kit_environment
+from tests.helpers.main_process import popen_main
 from tests.helpers.realparts import require
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,14 +64,7 @@ class Kit:
         return saved
 
     def popen(self, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-        return subprocess.Popen(
-            [sys.executable, "main.py", *args],
-            cwd=ROOT,
-            env={**self.env, **(env or {})},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        return popen_main(*args, env={**self.env, **(env or {})})
 
     def run(self, *args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
         process = self.popen(*args, env=env)

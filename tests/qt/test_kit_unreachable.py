@@ -8,8 +8,6 @@ command line is the real ``main.py connect`` against a port that refuses.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -21,6 +19,7 @@ from kit_desktop.errors import KitUnreachableError
 from kit_desktop.gui.gui_app import GuiApp
 from kit_desktop.state import Phase
 from tests.helpers.gui_apps import QT_NOISE, recorder, show_app
+from tests.helpers.main_process import run_main
 from tests.helpers.ports import refused_port
 from tests.helpers.screen import visible_text
 
@@ -100,15 +99,7 @@ def test_connect_on_the_command_line_says_kit_cannot_be_reached(tmp_path: Path) 
             "XDG_DATA_HOME": str(tmp_path / "data"),
             "XDG_CONFIG_HOME": str(tmp_path / "config"),
         }
-        done = subprocess.run(
-            [sys.executable, "main.py", "connect"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        done = run_main("connect", env=env)
     assert done.returncode == 1
     assert done.stdout == "", "no link is printed for a page that cannot load"
     assert UNREACHABLE in done.stderr

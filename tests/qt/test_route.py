@@ -8,8 +8,6 @@ command line and diagnostics say what the publisher must set, and no browser ope
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -24,6 +22,7 @@ from kit_desktop.services import build_services
 from kit_desktop.state import Phase
 from tests.helpers.fake_keyrings import MemoryKeyring
 from tests.helpers.gui_apps import LOOPBACK, QT_NOISE, recorder, show_app
+from tests.helpers.main_process import run_main
 
 ROOT = Path(__file__).resolve().parents[2]
 RELAY = "https://publisher.example/kit-desktop/relay.html"
@@ -108,15 +107,7 @@ def test_connect_on_the_command_line_says_so_and_opens_no_browser(tmp_path: Path
         "XDG_DATA_HOME": str(tmp_path / "data"),
         "XDG_CONFIG_HOME": str(tmp_path / "config"),
     }
-    done = subprocess.run(
-        [sys.executable, "main.py", "connect"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_main("connect", env=env)
     assert done.returncode == 1
     assert done.stdout == ""
     assert "has not set the https relay page" in done.stderr and "relay_url" in done.stderr

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +23,7 @@ from kit_desktop.state import Phase
 from tests.helpers.browser import browser_env, chromium_path
 from tests.helpers.gui_apps import QT_NOISE, connected_to, kit_settings, recorder
 from tests.helpers.kit_env import kit_environment
+from tests.helpers.main_process import run_main
 from tests.helpers.realparts import require
 from tests.helpers.screen import visible_text
 
@@ -54,15 +53,7 @@ def _other_copy(
 ) -> str:
     env = {**kit_environment(server.base_url, server.app.client_id, tmp_path), **(extra or {})}
     env["XDG_DATA_HOME"] = os.environ["XDG_DATA_HOME"]  # the same data folder: one computer
-    done = subprocess.run(
-        [sys.executable, "main.py", *command],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_main(*command, env=env)
     assert done.returncode == 0, done.stderr
     return done.stdout + done.stderr
 
