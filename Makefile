@@ -21,7 +21,7 @@ APP_SOURCES := main.py $(SPEC) packaging/spec_support.py \
 ONEDIR_APP := dist/onedir/kit-desktop/kit-desktop
 ONEFILE_APP := dist/onefile/kit-desktop
 
-.PHONY: run test check lint sysdeps sandbox dist dist-onedir smoke-test relay-site clean
+.PHONY: run test check lint sysdeps sandbox dist dist-onedir smoke-test release relay-site clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,11 +44,19 @@ sandbox: $(RUN_STAMP)
 sysdeps:
 	@tests/install-system-packages.sh
 
+# mypy once more as Windows and macOS see the app (os.getuid, fcntl... are not there), and
+# the workflows with actionlint (shellcheck on their scripts) and zizmor (their security).
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/actionlint
+	$(BIN)/mypy --platform win32 --no-warn-unreachable --cache-dir .mypy_cache/win32 \
+		kit_desktop main.py packaging
+	$(BIN)/mypy --platform darwin --no-warn-unreachable --cache-dir .mypy_cache/darwin \
+		kit_desktop main.py packaging
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/actionlint
+	$(BIN)/zizmor --offline --persona pedantic --quiet .github/workflows
+	$(BIN)/shellcheck .ci/run tests/*.sh packaging/linux/install.sh
 
 test: sysdeps $(DEV_STAMP) lint $(ONEDIR_APP)
 	tests/run-suite.sh $(PYTEST_ARGS)
@@ -72,6 +80,13 @@ dist-onedir: $(ONEDIR_APP)
 dist: $(ONEDIR_APP) $(ONEFILE_APP)
 	@echo "one-folder app: $(ONEDIR_APP)"
 	@echo "one-file app:   $(ONEFILE_APP)"
+
+# What a creator downloads (this platform's): dist/release/kit-desktop-<version>-linux-<arch>.tar.gz
+# with install.sh, and SHA256SUMS. .github/workflows/release.yml does the same on Windows and macOS.
+release: $(ONEDIR_APP)
+	rm -rf dist/release
+	$(DIST_BIN)/python packaging/package.py --out dist/release
+	$(DIST_BIN)/python packaging/package.py --checksums dist/release
 
 # The frozen app checks itself against the built-in sandbox (needs a Secret Service).
 smoke-test: $(ONEDIR_APP)

@@ -42,11 +42,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     restrict_umask()
     given = list(sys.argv[1:] if argv is None else argv)
+    if sys.platform == "win32":
+        # Two programs there, the window's and a console companion: kit_desktop/console.py
+        from kit_desktop.console import run_with_console
+
+        return run_with_console(given, lambda: _start(given, whole_process=argv is None))
+    return _start(given, whole_process=argv is None)
+
+
+def _start(given: list[str], *, whole_process: bool) -> int:
     if given in ([], ["--sandbox"]):
         from kit_desktop.gui.launch import start_window
 
         return start_window(practice=bool(given))
-    return _run(given, whole_process=argv is None)
+    return _run(given, whole_process=whole_process)
 
 
 def _exit_quickly() -> None:

@@ -114,6 +114,23 @@ class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
         )
         return cast(io.TextIOWrapper, stream)
 
+    def doRollover(self) -> None:  # noqa: N802 - logging's name
+        """Rotate the files; on Windows, go on appending when another process holds the log.
+
+        Windows cannot rename or remove a file another process has open (the window and a
+        command write the same log), so rotating fails there with PermissionError. Left
+        alone, it would fail again at every later message, each time printing a logging
+        error on stderr. This process stops rotating instead; the file grows past its limit
+        until a process alone with it rotates it.
+        """
+        try:
+            super().doRollover()
+        except PermissionError:
+            if sys.platform == "win32":
+                self.maxBytes = 0  # no more rotations here; emit() reopens the file
+                return
+            raise
+
 
 def setup_logging(level: int = logging.INFO, *, to_file: bool = True) -> None:
     """Configure the ``kit_desktop`` logger once, with redaction on every handler.

@@ -10,6 +10,7 @@ import fnmatch
 import re
 import subprocess
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 TocEntry = tuple[str, str, str]
@@ -142,7 +143,35 @@ def prune_unreachable(
     return kept, dropped
 
 
-def windows_version_info(version: str, name: str, description: str) -> str:
+@dataclass(frozen=True)
+class ProgramNames:
+    """What a build's files are called.
+
+    Attributes:
+        program: The window's program, without ``.exe``.
+        companion: The console companion (Windows), without ``.exe``.
+        folder: The one-folder build's folder.
+    """
+
+    program: str
+    companion: str
+    folder: str
+
+
+def program_names(platform: str, name: str | None = None) -> ProgramNames:
+    """Return the build's names on ``platform`` (``sys.platform``); ``name`` overrides.
+
+    A Windows creator meets the program by its file name in Explorer and in the zip, so
+    there it is "Kit Desktop"; elsewhere it is ``kit-desktop``, like a command (the macOS
+    bundle is "Kit Desktop.app" all the same).
+    """
+    program = name or ("Kit Desktop" if platform == "win32" else "kit-desktop")
+    return ProgramNames(program=program, companion="kit-desktop-cli", folder=program)
+
+
+def windows_version_info(
+    version: str, name: str, description: str, filename: str = "Kit Desktop.exe"
+) -> str:
     """Return a PyInstaller Windows version-resource file for ``version`` (e.g. 0.1.0)."""
     numbers = [int(part) for part in re.findall(r"\d+", version)[:4]]
     numbers += [0] * (4 - len(numbers))
@@ -156,7 +185,7 @@ def windows_version_info(version: str, name: str, description: str) -> str:
       StringStruct('FileDescription', '{description}'),
       StringStruct('FileVersion', '{version}'),
       StringStruct('InternalName', 'kit-desktop'),
-      StringStruct('OriginalFilename', 'kit-desktop.exe'),
+      StringStruct('OriginalFilename', '{filename}'),
       StringStruct('ProductName', '{name}'),
       StringStruct('ProductVersion', '{version}')])]),
     VarFileInfo([VarStruct('Translation', [1033, 1200])])

@@ -4,7 +4,7 @@
 # machine and fail in CI (CI=true), with the reason.
 set -u
 packages=(xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0
-          gnome-keyring dbus chromium xdotool curl)
+          gnome-keyring dbus chromium xdotool curl desktop-file-utils)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -10,6 +10,7 @@ trap 'rm -rf "$home"' EXIT
 export HOME="$home" PYTHONDONTWRITEBYTECODE=1
 unset DISPLAY WAYLAND_DISPLAY DBUS_SESSION_BUS_ADDRESS
 if command -v dbus-run-session >/dev/null 2>&1 && command -v gnome-keyring-daemon >/dev/null 2>&1; then
+  # shellcheck disable=SC2016 # expanded by the inner sh, not here
   exec dbus-run-session -- sh -c '
     printf %s kit-desktop-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null
     exec "$0" -m pytest "$@"' "$python" "$@"

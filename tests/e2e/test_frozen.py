@@ -17,24 +17,15 @@ import pytest
 
 from kit_desktop import APP_NAME, __version__
 from tests.helpers.browser import browser_env, chromium_path, wait_for_result
+from tests.helpers.frozen_build import APP, fresh_onedir
 from tests.helpers.realparts import require
 
-ROOT = Path(__file__).resolve().parents[2]
-APP = ROOT / "dist" / "onedir" / "kit-desktop" / "kit-desktop"
 BUNDLE = APP.parent / "_internal"
-SOURCES = [ROOT / "main.py", *ROOT.joinpath("kit_desktop").rglob("*.py")]
-SOURCES += [p for p in ROOT.joinpath("resources").rglob("*") if p.is_file()]
 
 
 @pytest.fixture(scope="module")
 def frozen() -> Path:
-    require(APP.exists(), "the one-folder build (make dist-onedir)")
-    newest = max(SOURCES, key=lambda path: path.stat().st_mtime)
-    require(
-        newest.stat().st_mtime <= APP.stat().st_mtime,
-        f"an up-to-date one-folder build ({newest.relative_to(ROOT)} is newer: make dist-onedir)",
-    )
-    return APP
+    return fresh_onedir()
 
 
 def run(

@@ -131,7 +131,19 @@ def test_windows_version_resource_carries_the_version() -> None:
     text = spec_support.windows_version_info("1.2.3", "Kit Desktop", "Connect")
     assert "filevers=(1, 2, 3, 0)" in text
     assert "StringStruct('ProductVersion', '1.2.3')" in text
-    assert "StringStruct('OriginalFilename', 'kit-desktop.exe')" in text
+    assert "StringStruct('OriginalFilename', 'Kit Desktop.exe')" in text
+    cli = spec_support.windows_version_info("1.2.3", "Kit Desktop", "CLI", "kit-desktop-cli.exe")
+    assert "StringStruct('OriginalFilename', 'kit-desktop-cli.exe')" in cli
+
+
+def test_program_names_per_platform() -> None:
+    windows = spec_support.program_names("win32")
+    assert (windows.program, windows.folder) == ("Kit Desktop", "Kit Desktop")
+    assert windows.companion == "kit-desktop-cli"
+    for platform in ("linux", "darwin"):
+        names = spec_support.program_names(platform)
+        assert (names.program, names.folder) == ("kit-desktop", "kit-desktop")
+    assert spec_support.program_names("win32", "bare-window").program == "bare-window"
 
 
 def test_macos_bundle_keys() -> None:
