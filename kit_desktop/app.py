@@ -41,13 +41,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     Qt or a library creates is this account's alone (catalogue G75).
     """
     restrict_umask()
-    given = list(sys.argv[1:] if argv is None else argv)
+    given = without_finder_serial(sys.argv[1:] if argv is None else argv, sys.platform)
     if sys.platform == "win32":
         # Two programs there, the window's and a console companion: kit_desktop/console.py
         from kit_desktop.console import run_with_console
 
         return run_with_console(given, lambda: _start(given, whole_process=argv is None))
     return _start(given, whole_process=argv is None)
+
+
+def without_finder_serial(argv: Sequence[str], platform: str) -> list[str]:
+    """Return ``argv`` without the ``-psn_…`` process serial number older macOS Finders add.
+
+    A double-clicked ``Kit Desktop.app`` must open the window, not fail on an argument the
+    creator never typed.
+    """
+    if platform != "darwin":
+        return list(argv)
+    return [arg for arg in argv if not arg.startswith("-psn_")]
 
 
 def _start(given: list[str], *, whole_process: bool) -> int:

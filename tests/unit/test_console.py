@@ -298,3 +298,19 @@ def test_a_double_clicked_one_file_build_counts_its_launcher(
     assert console.facts_here(api).console_alone
     api.sharing = 3  # a terminal, the launcher and the app
     assert not console.facts_here(api).console_alone
+
+
+@pytest.mark.parametrize(
+    ("platform", "argv", "kept"),
+    [
+        ("darwin", ["-psn_0_1234567"], []),
+        ("darwin", ["-psn_0_1234567", "--sandbox"], ["--sandbox"]),
+        ("darwin", ["status"], ["status"]),
+        ("linux", ["-psn_0_1"], ["-psn_0_1"]),
+        ("win32", ["-psn_0_1"], ["-psn_0_1"]),
+    ],
+)
+def test_a_finder_launch_on_older_macos_opens_the_window(
+    platform: str, argv: list[str], kept: list[str]
+) -> None:
+    assert app.without_finder_serial(argv, platform) == kept

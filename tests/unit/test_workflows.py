@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -85,7 +86,15 @@ def test_linux_runs_what_ci_runs_and_the_others_build_from_the_build_requirement
     build = step("Build (one folder)")["run"]
     assert "pip install -r packaging/requirements.txt" in build
     assert "packaging/kit_desktop.spec -- --mode onedir" in build
-    assert "tests/portable.txt" in step("Test (the portable tests)")["run"]
+    portable = step("Test (the portable tests)")["run"]
+    assert "tests/portable.txt" in portable
+    assert 'pip install -e ".[test]"' in portable
+
+
+def test_the_test_extra_is_part_of_dev() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    extras = project["optional-dependencies"]
+    assert set(extras["test"]) <= set(extras["dev"])
 
 
 def test_the_portable_tests_exist_and_need_no_linux_only_part() -> None:
