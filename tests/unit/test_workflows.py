@@ -50,6 +50,17 @@ def test_the_matrix_builds_on_linux_windows_and_macos() -> None:
     assert load("build.yml")["jobs"]["build"]["strategy"]["fail-fast"] is False
 
 
+def test_linux_builds_on_debian_as_ci_does_in_a_pinned_image() -> None:
+    job = load("build.yml")["jobs"]["build"]
+    assert job["container"] == "${{ matrix.container }}"
+    [linux] = [leg for leg in job["strategy"]["matrix"]["include"] if leg["name"] == "Linux"]
+    image, digest = linux["container"].split("@sha256:")
+    assert image == "python:3.11-bookworm"  # Debian 12 and Python 3.11, as .ci/run's machine
+    assert re.fullmatch(r"[0-9a-f]{64}", digest)
+    others = [leg for leg in job["strategy"]["matrix"]["include"] if leg["name"] != "Linux"]
+    assert all("container" not in leg for leg in others)
+
+
 def test_every_build_is_smoke_tested_where_the_spec_puts_it() -> None:
     smoke = step("Smoke test")
     assert "if" not in smoke  # every leg
