@@ -47,8 +47,9 @@ def plain_json_words(message: str, text: str, position: int) -> str:
         return r"a backslash starts something JSON does not know; write \\ for a backslash."
     if message.startswith("Extra data"):
         return "there is more after the end: the body must be one value, like one {…}."
-    if message.startswith("Illegal trailing comma"):  # Python 3.13 and later
-        return "remove the comma before the closing bracket."
+    if message.startswith("Illegal trailing comma"):  # Python 3.13 and later, at the comma
+        closing = "]" if message.endswith("array") else "}"
+        return f"remove the comma before the closing {closing}."
     if message == "Nested too deeply":
         return "it is nested too deeply (too many { or [ inside one another)."
     return "check the quotes, commas and brackets there."

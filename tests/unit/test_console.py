@@ -244,7 +244,9 @@ def test_the_companion_typed_in_a_terminal_keeps_the_terminal(
     assert sys.stdout is before
 
 
-def test_off_windows_nothing_is_touched(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("platform", ["linux", "darwin"])
+def test_off_windows_nothing_is_touched(monkeypatch: pytest.MonkeyPatch, platform: str) -> None:
+    monkeypatch.setattr(sys, "platform", platform)
     monkeypatch.setattr(sys, "frozen", True, raising=False)
     monkeypatch.setattr(sys, "stdout", None)
     api = FakeWindowsConsole(parent_console=True)

@@ -18,6 +18,7 @@ import pytest
 from kit_desktop.auth.install_entry import ASKING_CREATOR, InstallAnswer, InstallEntry
 from kit_desktop.auth.loopback import START_PATH, LoopbackReceiver
 from kit_desktop.auth.loopback_http import HttpRequest
+from kit_desktop.auth.peer import lookup_available
 from kit_desktop.auth.request_checks import PeerVerdict, not_a_visit, peer_verdict
 from kit_desktop.errors import LinkReusedError
 from tests.helpers.loopback import Waiter, send
@@ -236,6 +237,11 @@ def test_c71_the_install_entry_says_where_to_answer_when_the_app_asks() -> None:
     assert 'href="https://app.kit.com/apps/1?success=true"' in body
 
 
+@pytest.mark.skipif(
+    not lookup_available(),
+    reason="only Linux (/proc/net/tcp) can tell a closed client from a live one; elsewhere "
+    "every client is UNKNOWN and let through (docs/security.md)",
+)
 def test_c70_a_client_that_closes_before_the_answer_is_refused() -> None:
     # Another account could close its socket right after sending, so the kernel no longer
     # names it; a browser always waits for the answer. The real judge, once it has closed:
