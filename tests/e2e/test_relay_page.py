@@ -178,7 +178,8 @@ def assert_clean(tab: Tab) -> None:
 def assert_stays(tab: Tab, app: FakeApp, message: str) -> None:
     """The page shows ``message``, and neither navigates nor requests anything else."""
     tab.page.wait_for_function(
-        "text => document.getElementById('message').textContent === text", arg=message
+        # The page may still be loading: no #message yet is "not yet", not an error.
+        "text => document.getElementById('message')?.textContent === text", arg=message
     )
     tab.page.wait_for_timeout(QUIET_MS)
     assert tab.text("#message") == message
