@@ -89,6 +89,10 @@ def _run(given: list[str], *, whole_process: bool = False) -> int:
     import gc
     import logging
 
+    if sys.platform == "win32":  # before argparse writes anything (--version, usage)
+        from kit_desktop.console import utf8_when_redirected
+
+        utf8_when_redirected()
     args = _parser().parse_args(given)
     quick = whole_process and args.command is not None
     if quick:

@@ -7,7 +7,6 @@ load while the browser is away: the browser opens before they are imported.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import logging
 import sys
@@ -24,6 +23,7 @@ from kit_desktop.auth.loopback import DEFAULT_TIMEOUT, AuthorizationResponse, Lo
 from kit_desktop.auth.pages import TERMINAL_HINT
 from kit_desktop.cli_args import add_commands
 from kit_desktop.config import Settings
+from kit_desktop.console import utf8_when_redirected
 from kit_desktop.errors import (
     CommandLineStorageError,
     FlowTimeoutError,
@@ -396,26 +396,6 @@ def _local(stamp: float | None) -> str:
     if stamp is None:
         return "unknown (it is renewed when Kit refuses it)"
     return datetime.fromtimestamp(stamp).astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
-
-
-def utf8_when_redirected() -> None:
-    """On Windows, write a command's words to a file or a pipe as UTF-8.
-
-    There Python writes a redirected stream in the ANSI code page (cp1252, say), which has
-    no room for most of the world's letters or any emoji: ``status > file`` or a piped
-    ``request`` would end in UnicodeEncodeError on an account's name or Kit's JSON. A
-    console is left alone (Python writes it as UTF-16), and so is what is not a text file
-    (``None`` in the window's program, a capture). Lines end in LF alone, as everywhere
-    else: Bash's ``$(kit-desktop-cli.exe token)`` keeps a CR, and PowerShell splits on LF.
-    """
-    if sys.platform == "win32":
-        for stream in (sys.stdout, sys.stderr):
-            _reconfigure_utf8(stream)
-
-
-def _reconfigure_utf8(stream: TextIO | None) -> None:
-    if isinstance(stream, io.TextIOWrapper) and not stream.isatty():
-        stream.reconfigure(encoding="utf-8", errors=stream.errors, newline="\n")
 
 
 def run_cli(args: argparse.Namespace, settings: Settings) -> int:

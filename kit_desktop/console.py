@@ -218,7 +218,9 @@ class ConsoleSetup:
             self._api.free()
             sys.stdout = sys.stderr = None
         elif self._plan is Plan.JOIN_OR_BOX:
-            if self._api.attach_parent() == 0:
+            # ERROR_ACCESS_DENIED: this process has a console already (Wine hands one to a
+            # window-subsystem program; so can a parent that made one): write there.
+            if self._api.attach_parent() in (0, ERROR_ACCESS_DENIED):
                 sys.stdout, sys.stderr = self._api.open_streams()
                 print(f"\n{COMPANION_NOTE}", file=sys.stderr, flush=True)
             else:
@@ -235,6 +237,28 @@ class ConsoleSetup:
             with contextlib.suppress(OSError, ValueError):
                 sys.stderr.flush()
                 sys.stdout.flush()
+
+
+def utf8_when_redirected() -> None:
+    """On Windows, write a command's words to a file or a pipe as UTF-8 with LF line ends.
+
+    There Python writes a redirected stream in the ANSI code page (cp1252, say), which has
+    no room for most of the world's letters or any emoji: ``status > file`` or a piped
+    ``request`` would end in UnicodeEncodeError on an account's name or Kit's JSON. A
+    console is left alone (Python writes it as UTF-16), and so is what is not a text file
+    (``None`` in the window's program, a capture). Lines end in LF alone, as everywhere
+    else: Bash's ``$(kit-desktop-cli.exe token)`` keeps a CR, and PowerShell splits on LF.
+    ``app.py`` calls this before the arguments are read, so ``--version`` and argparse's own
+    messages are written the same way; the command line calls it again (it is idempotent).
+    """
+    if sys.platform == "win32":
+        for stream in (sys.stdout, sys.stderr):
+            _reconfigure_utf8(stream)
+
+
+def _reconfigure_utf8(stream: TextIO | None) -> None:
+    if isinstance(stream, io.TextIOWrapper) and not stream.isatty():
+        stream.reconfigure(encoding="utf-8", errors=stream.errors, newline="\n")
 
 
 def box_text(words: str, code: int) -> str:
@@ -316,4 +340,5 @@ __all__ = [
     "plan",
     "role_of",
     "run_with_console",
+    "utf8_when_redirected",
 ]

@@ -35,6 +35,7 @@ EXCLUDED_MODULES: dict[str, str] = {
 }
 
 _QT = "PySide6/Qt/"
+_WIN = "PySide6/"
 
 #: Parts of Qt (and icon sources) left out: (glob on the bundled path, reason). Everything
 #: else PyInstaller's PySide6 hooks collect is kept: the xcb and Wayland platforms,
@@ -68,6 +69,16 @@ BUNDLE_EXCLUSIONS: tuple[tuple[str, str], ...] = (
     (_QT + "plugins/qml*/*", "no QML"),
     (_QT + "plugins/designer/*", "Qt Designer plugins"),
     (_QT + "qml/*", "no QML"),
+    # The Windows wheel lays Qt out under PySide6/ itself, with .dll plugins (the files of a
+    # real Windows build are in tests/data/windows-pyside6-files.txt).
+    (_WIN + "translations/*", "the app ships in English only"),
+    (_WIN + "opengl32sw.dll", "software OpenGL (20 MB): widgets only, no OpenGL"),
+    (_WIN + "plugins/platforms/qminimal.dll", "test platform (offscreen is kept)"),
+    (_WIN + "plugins/platforms/qdirect2d.dll", "an alternative to qwindows, which is used"),
+    (_WIN + "plugins/generic/*", "TUIO touch input over the network"),
+    (_WIN + "plugins/imageformats/q[!s]*.dll", "no images but PNG (built in) and SVG"),
+    (_WIN + "plugins/networkinformation/*", "Qt networking is not used"),
+    (_WIN + "plugins/tls/*", "HTTPS goes through requests and Python's ssl"),
     ("resources/icons/*.ico", "built into the Windows executable, never read at run time"),
     ("resources/icons/*.icns", "built into the macOS bundle, never read at run time"),
     ("resources/icons/*.svg", "the source of the icons; the window uses the PNG"),

@@ -51,7 +51,7 @@ def listeners(port: int) -> list[str]:
         table = Path("/proc/net") / name
         if not table.exists():
             continue
-        for line in table.read_text().splitlines()[1:]:
+        for line in table.read_text(encoding="utf-8").splitlines()[1:]:
             fields = line.split()
             address, _, hex_port = fields[1].partition(":")
             if fields[3] != "0A" or int(hex_port, 16) != port or len(address) != width:

@@ -256,7 +256,12 @@ def test_c60_no_secret_echo_in_preview_history_export_or_curl(
     field = gui.window.token_panel.token_field
     assert field.value == held.access_token
     assert field.line_edit.echoMode() is QLineEdit.EchoMode.Password
-    shown = [curl, saved.read_text(), repr(histories), *all_widget_texts(gui.window)]
+    shown = [
+        curl,
+        saved.read_text(encoding="utf-8"),
+        repr(histories),
+        *all_widget_texts(gui.window),
+    ]
     assert [s for s in secrets if any(s in text for text in shown)] == []
     # Only an explicit Show reveals it.
     QTest.mouseClick(field.reveal_button, Qt.MouseButton.LeftButton)

@@ -179,7 +179,8 @@ def assert_stays(tab: Tab, app: FakeApp, message: str) -> None:
     """The page shows ``message``, and neither navigates nor requests anything else."""
     tab.page.wait_for_function(
         # The page may still be loading: no #message yet is "not yet", not an error.
-        "text => document.getElementById('message')?.textContent === text", arg=message
+        "text => document.getElementById('message')?.textContent === text",
+        arg=message,
     )
     tab.page.wait_for_timeout(QUIET_MS)
     assert tab.text("#message") == message

@@ -781,7 +781,9 @@ def test_auto_renew_choice_is_remembered(
     session.set_auto_renew(False)
 
     assert not session.view.auto_renew
-    assert "auto_renew=false" in sessions.ini.read_text()  # on disk at once, not at exit
+    assert "auto_renew=false" in sessions.ini.read_text(
+        encoding="utf-8"
+    )  # on disk at once, not at exit
     stored = QSettings(str(sessions.ini), QSettings.Format.IniFormat)
     assert stored.value(AUTO_RENEW_KEY, True, type=bool) is False
     assert not sessions.new(server).view.auto_renew

@@ -204,7 +204,7 @@ def test_secrets_never_reach_the_settings(qtbot: QtBot, window: MainWindow, tmp_
     window.details_panel.verifier_field.reveal_button.click()
     with qtbot.waitSignal(window.closing, timeout=1000):
         window.close()
-    stored = (tmp_path / "kit-desktop.ini").read_text()
+    stored = (tmp_path / "kit-desktop.ini").read_text(encoding="utf-8")
     assert settings_at(tmp_path).allKeys()
     for secret in (TOKENS.access_token, ATTEMPT.verifier, ATTEMPT.state, ATTEMPT.url):
         assert secret not in stored

@@ -20,7 +20,7 @@ def test_a_stamp_is_private_holds_no_secret_and_knows_its_writer(tmp_path: Path)
     assert stat.S_IMODE(stamp.path.stat().st_mode) == 0o600
     assert stat.S_IMODE(stamp.path.parent.stat().st_mode) == 0o700
     assert stamp.written_by_us()
-    writer, counter = stamp.path.read_text().strip().split(":")
+    writer, counter = stamp.path.read_text(encoding="utf-8").strip().split(":")
     assert len(writer) == 16 and counter.isdigit()
 
 

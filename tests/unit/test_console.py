@@ -157,6 +157,16 @@ def test_a_command_typed_in_a_terminal_prints_there_with_a_note_and_keeps_its_co
     assert api.boxes == []
 
 
+def test_a_program_that_has_a_console_already_writes_there(windows: Callable[..., None]) -> None:
+    # Wine hands a window-subsystem program its parent's console: AttachConsole then fails
+    # with ERROR_ACCESS_DENIED (packaging/wine/windows-build-under-wine.sh showed it).
+    windows(WINDOW_EXE, output=False)
+    api = FakeWindowsConsole(parent_console=True, own_console=True)
+    assert run_with_console(["status"], lambda: print("Not connected to Kit.") or 1, api) == 1
+    assert "Not connected to Kit." in api.terminal.getvalue()
+    assert api.boxes == []
+
+
 def test_the_real_parser_writes_into_the_joined_terminal(windows: Callable[..., None]) -> None:
     windows(WINDOW_EXE, output=False)
     api = FakeWindowsConsole(parent_console=True)

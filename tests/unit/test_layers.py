@@ -69,7 +69,7 @@ def imports_of(path: Path, module: str) -> set[str]:
     """Every ``kit_desktop`` module ``path`` imports, wherever the import statement is."""
     found: set[str] = set()
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -117,7 +117,7 @@ def test_the_check_sees_an_upward_import(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("module", sorted(set(MODULES) - WORD_LISTS))
 def test_no_module_is_over_500_lines(module: str) -> None:
-    lines = len(MODULES[module].read_text().splitlines())
+    lines = len(MODULES[module].read_text(encoding="utf-8").splitlines())
     assert lines <= MAX_LINES, f"{module} has {lines} lines: is there a piece with its own name?"
 
 

@@ -172,3 +172,40 @@ def test_resources_resolve_from_source_and_from_a_frozen_bundle(
     monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)
     assert resources_dir() == tmp_path / "resources"
     assert resource_path("pages", "page.html") == tmp_path / "resources" / "pages" / "page.html"
+
+
+WINDOWS_FILES = (
+    (ROOT / "tests" / "data" / "windows-pyside6-files.txt").read_text(encoding="utf-8").split()
+)
+
+
+def test_a_real_windows_build_keeps_what_the_window_needs() -> None:
+    # The files PyInstaller collected for Windows (packaging/wine/windows-build-under-wine.sh)
+    kept = {name for name in WINDOWS_FILES if spec_support.excluded_reason(name) is None}
+    for needed in (
+        "PySide6/Qt6Core.dll",
+        "PySide6/Qt6Gui.dll",
+        "PySide6/Qt6Widgets.dll",
+        "PySide6/Qt6Network.dll",  # QLocalServer: the single-instance socket
+        "PySide6/Qt6Svg.dll",
+        "PySide6/plugins/platforms/qwindows.dll",
+        "PySide6/plugins/platforms/qoffscreen.dll",  # the smoke test
+        "PySide6/plugins/styles/qmodernwindowsstyle.dll",
+        "PySide6/plugins/iconengines/qsvgicon.dll",
+        "PySide6/plugins/imageformats/qsvg.dll",
+        "PySide6/VCRUNTIME140.dll",
+        "shiboken6/shiboken6.abi3.dll",
+    ):
+        assert needed in kept, needed
+
+
+def test_a_real_windows_build_leaves_out_what_the_linux_one_does() -> None:
+    dropped = {name for name in WINDOWS_FILES if spec_support.excluded_reason(name)}
+    assert "PySide6/opengl32sw.dll" in dropped
+    assert "PySide6/plugins/tls/qschannelbackend.dll" in dropped
+    assert "PySide6/plugins/platforms/qdirect2d.dll" in dropped
+    assert sum(name.startswith("PySide6/translations/") for name in dropped) > 90
+    assert {name.rsplit("/", 1)[1] for name in dropped if "imageformats" in name} == {
+        "qgif.dll", "qicns.dll", "qico.dll", "qjpeg.dll", "qtga.dll", "qtiff.dll",
+        "qwbmp.dll", "qwebp.dll",
+    }  # fmt: skip

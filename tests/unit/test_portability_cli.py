@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from kit_desktop import cli
+from kit_desktop import __version__, app, cli
 from kit_desktop.config import Settings
 
 NAME = "Zoë 李雷 🎉"
@@ -76,3 +76,14 @@ def test_other_platforms_keep_their_streams(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(sys, "stdout", out)
     cli.utf8_when_redirected()
     assert out.encoding == "latin-1"
+
+
+def test_version_redirected_on_windows_is_utf8_with_lf_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    # argparse prints --version before any command runs (seen as CRLF under Wine)
+    monkeypatch.setattr(sys, "platform", "win32")
+    out = _redirected()
+    monkeypatch.setattr(sys, "stdout", out)
+    with pytest.raises(SystemExit) as ended:
+        app.main(["--version"])
+    assert ended.value.code == 0
+    assert _bytes(out) == f"Kit Desktop {__version__}\n".encode()

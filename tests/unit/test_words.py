@@ -35,7 +35,7 @@ def test_every_button_a_sentence_names_is_a_label_in_the_window() -> None:
     """A sentence that says "click “Copy link”" must match a button the window shows."""
     named = {name for text in sentences() for name in re.findall(r"“([^”]+)”", text)}
     question_buttons = {"Continue", "Cancel", "Replace connection", "Keep current connection"}
-    labels = " ".join(path.read_text() for path in UI.glob("*.py"))
+    labels = " ".join(path.read_text(encoding="utf-8") for path in UI.glob("*.py"))
     missing = sorted(
         name for name in named - question_buttons if f'self.tr("{name}")' not in labels
     )
@@ -144,5 +144,5 @@ def test_the_timeout_blames_no_one_and_names_the_button_the_card_shows_then() ->
         "Nothing came back from your browser within 5 minutes, so nothing was connected. "
         "Click “Try again”, then click Allow in your browser."
     )
-    card = (UI / "connection_card.py").read_text()
+    card = (UI / "connection_card.py").read_text(encoding="utf-8")
     assert 'if phase is Phase.FAILED:\n            return self.tr("Try again")' in card
