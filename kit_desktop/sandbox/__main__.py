@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from kit_desktop.config import DEFAULT_REDIRECT_URIS, SANDBOX_CLIENT_ID
 from kit_desktop.sandbox.behaviours import KitBehaviours
 from kit_desktop.sandbox.relay_host import RELAY_PATH
+
+if TYPE_CHECKING:
+    from kit_desktop.sandbox.server import SandboxServer
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -184,6 +188,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         print(f"The sandbox could not listen on port {args.port}: {exc.strerror}.", file=sys.stderr)
         return 1
+    try:  # Ctrl+C from here on, even while the lines below are written, stops it quietly
+        _announce(server, args, behaviours.active())
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
+
+
+def _announce(server: SandboxServer, args: argparse.Namespace, active: list[str]) -> None:
+    """Print the address (stdout, for scripts) and the sandbox's settings (stderr)."""
     print(server.base_url, flush=True)
     print(
         f"client_id={args.client_id} redirect_uris="
@@ -200,15 +216,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         file=sys.stderr,
         flush=True,
     )
-    if behaviours.active():
-        print("Kit behaviours: " + ", ".join(behaviours.active()), file=sys.stderr, flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
-    return 0
+    if active:
+        print("Kit behaviours: " + ", ".join(active), file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

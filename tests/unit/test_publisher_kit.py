@@ -102,7 +102,8 @@ def test_the_workflow_runs_when_what_decides_the_page_changes() -> None:
 
 def test_actionlint_runs_with_the_linters() -> None:
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
-    assert "\t$(BIN)/mypy\n\t$(BIN)/actionlint\n" in makefile
+    lint = makefile.split("\nlint:", 1)[1].split("\n\n", 1)[0]
+    assert "$(BIN)/actionlint\n" in lint
     assert "relay-site: $(RUN_STAMP)" in makefile
 
 
