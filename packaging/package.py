@@ -20,13 +20,15 @@ from __future__ import annotations
 import argparse
 import hashlib
 import platform as platform_module
+import re
 import shutil
 import subprocess
 import sys
 import tarfile
 import tempfile
+import time
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,19 +61,37 @@ def archive_name(platform: str, machine: str, version: str = __version__) -> str
     return f"kit-desktop-{version}-linux-{arch}.tar.gz"
 
 
-def readme(platform: str, version: str = __version__) -> str:
+def readme(
+    platform: str,
+    version: str = __version__,
+    *,
+    signed: bool = False,
+    glibc: tuple[int, int] | None = None,
+) -> str:
     """Return the README.txt that goes with the Linux and Windows downloads."""
     if platform == "win32":
+        trust = (
+            "This copy is signed, so Windows names its publisher when you start it.\n\n"
+            if signed
+            else "If Windows says it protected your computer, this copy is not signed: click\n"
+            '"More info", then "Run anyway".\n\n'
+        )
         start = (
             "Unzip this folder anywhere you like (Documents, for example), open the\n"
             '"Kit Desktop" folder and double-click "Kit Desktop.exe".\n\n'
-            "If Windows says it protected your computer, this copy is not signed: click\n"
-            '"More info", then "Run anyway".\n\n'
+            f"{trust}"
             "For scripts and terminals, use kit-desktop-cli.exe from the same folder, for\n"
             "example: kit-desktop-cli.exe status\n"
         )
     else:
+        needs = (
+            f"It needs Linux with glibc {glibc[0]}.{glibc[1]} or newer (Debian 12, Ubuntu "
+            "24.04,\nFedora 37 or newer); install.sh checks this first.\n\n"
+            if glibc
+            else ""
+        )
         start = (
+            f"{needs}"
             "Run ./install.sh to add Kit Desktop to your applications menu (nothing is\n"
             "installed outside your home folder; ./install.sh --uninstall removes it).\n"
             "Or start it in place: ./kit-desktop/kit-desktop\n"
@@ -89,17 +109,52 @@ def _tar_member(info: tarfile.TarInfo) -> tarfile.TarInfo:
     return info
 
 
+_GLIBC = re.compile(rb"Name: GLIBC_(\d+)\.(\d+)")
+
+
+def glibc_needed(folder: Path) -> tuple[int, int]:
+    """Return the newest glibc symbol version any ELF file under ``folder`` asks for.
+
+    The build bundles some of its system's libraries (``libstdc++``, ``libexpat``...), so
+    the download runs only where the C library is at least as new as the one it was built
+    on; ``readelf -V`` lists the versions each file needs.
+    """
+    newest = (2, 17)
+    for path in _walk(folder):
+        with path.open("rb") as handle:
+            if handle.read(4) != b"\x7fELF":
+                continue
+        done = subprocess.run(  # noqa: S603 - binutils, as PyInstaller needs on Linux
+            ["readelf", "-V", "--wide", str(path)],  # noqa: S607
+            capture_output=True,
+            check=False,
+        )
+        for major, minor in _GLIBC.findall(done.stdout):
+            newest = max(newest, (int(major), int(minor)))
+    return newest
+
+
+def install_script(glibc: tuple[int, int]) -> str:
+    """Return install.sh with the C library the build needs written into it."""
+    text = (LINUX / "install.sh").read_text(encoding="utf-8")
+    return text.replace("\nNEEDS_GLIBC=0\n", f"\nNEEDS_GLIBC={glibc[0]}.{glibc[1]}\n", 1)
+
+
 def linux_tarball(folder: Path, out: Path, version: str = __version__) -> Path:
     """Write the Linux tarball of the one-folder build ``folder`` into ``out``."""
     target = out / archive_name("linux", platform_module.machine(), version)
     top = f"kit-desktop-{version}"
+    glibc = glibc_needed(folder)
     with tempfile.TemporaryDirectory() as scratch:
         extra = Path(scratch)
-        (extra / "README.txt").write_text(readme("linux", version), encoding="utf-8")
+        (extra / "README.txt").write_text(readme("linux", version, glibc=glibc), encoding="utf-8")
+        script = extra / "install.sh"
+        script.write_text(install_script(glibc), encoding="utf-8")
+        script.chmod(0o755)
         with tarfile.open(target, "w:gz", compresslevel=6) as tar:
             tar.add(folder, arcname=f"{top}/kit-desktop", filter=_tar_member)
             tar.add(LINUX / "kit-desktop.desktop", f"{top}/kit-desktop.desktop", filter=_tar_member)
-            tar.add(LINUX / "install.sh", f"{top}/install.sh", filter=_tar_member)
+            tar.add(script, f"{top}/install.sh", filter=_tar_member)
             tar.add(ICON, f"{top}/kit-desktop.png", filter=_tar_member)
             tar.add(extra / "README.txt", f"{top}/README.txt", filter=_tar_member)
     return target
@@ -109,13 +164,15 @@ def _walk(folder: Path) -> Iterable[Path]:
     return sorted(path for path in folder.rglob("*") if path.is_file())
 
 
-def windows_zip(folder: Path, out: Path, version: str = __version__) -> Path:
+def windows_zip(
+    folder: Path, out: Path, version: str = __version__, *, signed: bool = False
+) -> Path:
     """Write the Windows zip of the one-folder build ``folder`` (``Kit Desktop``)."""
     target = out / archive_name("win32", platform_module.machine() or "amd64", version)
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for path in _walk(folder):
             archive.write(path, f"{folder.name}/{path.relative_to(folder).as_posix()}")
-        archive.writestr(f"{folder.name}/README.txt", readme("win32", version))
+        archive.writestr(f"{folder.name}/README.txt", readme("win32", version, signed=signed))
     return target
 
 
@@ -133,6 +190,33 @@ def stage_dmg(app: Path, stage: Path) -> None:
     (stage / "Applications").symlink_to("/Applications")
 
 
+def run_retried(
+    command: list[str],
+    *,
+    attempts: int = 4,
+    pause: float = 5.0,
+    run: Callable[[list[str]], int] | None = None,
+) -> None:
+    """Run ``command`` until it succeeds, ``attempts`` times at most.
+
+    ``hdiutil create`` fails now and then with "Resource busy" on CI's Macs
+    (actions/runner-images#7522); another try works.
+
+    Raises:
+        subprocess.CalledProcessError: Every attempt failed.
+    """
+    call = run or (lambda args: subprocess.run(args, check=False).returncode)  # noqa: S603
+    code = 0
+    for attempt in range(1, attempts + 1):
+        code = call(command)
+        if code == 0:
+            return
+        if attempt < attempts:
+            print(f"{command[0]} failed ({code}); trying again", file=sys.stderr)
+            time.sleep(pause)
+    raise subprocess.CalledProcessError(code, command)
+
+
 def macos_dmg(app: Path, out: Path, version: str = __version__) -> Path:
     """Write the macOS disk image holding ``app`` (``Kit Desktop.app``); macOS only."""
     target = out / archive_name("darwin", platform_module.machine(), version)
@@ -140,7 +224,7 @@ def macos_dmg(app: Path, out: Path, version: str = __version__) -> Path:
         stage = Path(scratch) / APP_NAME
         stage.mkdir()
         stage_dmg(app, stage)
-        subprocess.run(dmg_command(stage, target), check=True)  # noqa: S603
+        run_retried(dmg_command(stage, target))
     return target
 
 
@@ -153,7 +237,7 @@ def sha256sums(files: Iterable[Path]) -> str:
     return "".join(lines)
 
 
-def package(platform: str, dist: Path, out: Path) -> Path:
+def package(platform: str, dist: Path, out: Path, *, signed: bool = False) -> Path:
     """Package this platform's one-folder build under ``dist`` into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     names = program_names(platform)
@@ -163,7 +247,7 @@ def package(platform: str, dist: Path, out: Path) -> Path:
     if not folder.is_dir():
         raise SystemExit(f"no one-folder build at {folder}: build it first (make dist)")
     if platform == "win32":
-        return windows_zip(folder, out)
+        return windows_zip(folder, out, signed=signed)
     return linux_tarball(folder, out)
 
 
@@ -173,13 +257,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dist", type=Path, default=ROOT / "dist", help="the builds' folder")
     parser.add_argument("--out", type=Path, default=ROOT / "dist" / "release")
     parser.add_argument("--checksums", type=Path, metavar="FOLDER", help="write FOLDER/SHA256SUMS")
+    parser.add_argument(
+        "--signed", action="store_true", help="the programs were signed (the README says so)"
+    )
     args = parser.parse_args(argv)
     if args.checksums:
         files = [path for path in args.checksums.iterdir() if path.is_file() and path.name != SUMS]
         (args.checksums / SUMS).write_text(sha256sums(files), encoding="utf-8")
         print(args.checksums / SUMS)
         return 0
-    print(package(sys.platform, args.dist, args.out))
+    print(package(sys.platform, args.dist, args.out, signed=args.signed))
     return 0
 
 

@@ -205,6 +205,11 @@ def windows_version_info(
 """
 
 
+#: The oldest macOS the bundle runs on: PySide6-Essentials' macOS wheels are built for 13.0
+#: (macosx_13_0_universal2 for 6.11), so Finder says "needs a newer macOS" on older ones.
+MACOS_MINIMUM = "13.0"
+
+
 def macos_info_plist(version: str, name: str) -> dict[str, object]:
     """Return the Info.plist keys of the macOS bundle."""
     return {
@@ -212,7 +217,7 @@ def macos_info_plist(version: str, name: str) -> dict[str, object]:
         "CFBundleDisplayName": name,
         "CFBundleShortVersionString": version,
         "CFBundleVersion": version,
-        "LSMinimumSystemVersion": "11.0",
+        "LSMinimumSystemVersion": MACOS_MINIMUM,
         "NSHighResolutionCapable": True,
         "NSRequiresAquaSystemAppearance": False,
         "LSApplicationCategoryType": "public.app-category.productivity",

@@ -10,6 +10,9 @@
 # program keeps it. To end it, click Disconnect in Kit Desktop before you uninstall.
 set -eu
 
+# The oldest C library the bundled programs accept, measured from them when the download is
+# made (packaging/package.py writes it here; 0 in the source tree: no check).
+NEEDS_GLIBC=0
 here=$(cd "$(dirname "$0")" && pwd)
 data=${XDG_DATA_HOME:-$HOME/.local/share}
 program=$HOME/.local/opt/kit-desktop
@@ -41,6 +44,19 @@ case "${1:-}" in
     exit 2
     ;;
 esac
+
+if [ "$NEEDS_GLIBC" != 0 ]; then
+  have=$(getconf GNU_LIBC_VERSION 2>/dev/null | awk '{print $2}') || have=""
+  if [ -z "$have" ]; then
+    echo "Note: could not tell this computer's C library version; Kit Desktop needs glibc $NEEDS_GLIBC or newer." >&2
+  elif [ "$(printf '%s\n%s\n' "$NEEDS_GLIBC" "$have" | sort -V | head -n 1)" != "$NEEDS_GLIBC" ]; then
+    echo "This download of Kit Desktop needs a newer Linux: glibc $NEEDS_GLIBC or later" >&2
+    echo "(Debian 12, Ubuntu 24.04, Fedora 37 or newer). This computer has glibc $have." >&2
+    echo "Nothing was installed. Kit Desktop can still run from its source code: see" >&2
+    echo "the README of its repository (make run)." >&2
+    exit 1
+  fi
+fi
 
 if [ ! -x "$here/kit-desktop/kit-desktop" ]; then
   echo "This folder does not hold Kit Desktop (kit-desktop/kit-desktop is missing)." >&2

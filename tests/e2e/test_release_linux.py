@@ -126,3 +126,30 @@ def test_install_sh_from_a_broken_download_says_what_to_do(unpacked: Path, tmp_p
     assert done.returncode == 1
     assert "Unpack the whole download again" in done.stderr
     assert not (home / ".local").exists()
+
+
+def test_install_sh_refuses_an_older_c_library_and_installs_nothing(
+    unpacked: Path, tmp_path: Path
+) -> None:
+    needed = package.glibc_needed(fresh_onedir().parent)
+    script = (unpacked / "install.sh").read_text(encoding="utf-8")
+    assert f"\nNEEDS_GLIBC={needed[0]}.{needed[1]}\n" in script
+    assert f"glibc {needed[0]}.{needed[1]} or newer" in (unpacked / "README.txt").read_text(
+        encoding="utf-8"
+    )
+    fake = tmp_path / "fake-bin"
+    fake.mkdir()
+    getconf = fake / "getconf"  # an older Linux: what `getconf GNU_LIBC_VERSION` says there
+    getconf.write_text("#!/bin/sh\necho glibc 2.31\n", encoding="utf-8")
+    getconf.chmod(0o755)
+    home = tmp_path / "home"
+    home.mkdir()
+    env = creator_env(home)
+    env["PATH"] = f"{fake}:/usr/bin:/bin"
+    done = sh(str(unpacked / "install.sh"), env=env)
+    assert done.returncode == 1
+    assert f"needs a newer Linux: glibc {needed[0]}.{needed[1]} or later" in done.stderr
+    assert "This computer has glibc 2.31." in done.stderr
+    assert not (home / ".local").exists()
+    getconf.write_text("#!/bin/sh\necho glibc 9.99\n", encoding="utf-8")
+    assert sh(str(unpacked / "install.sh"), env=env).returncode == 0

@@ -41,6 +41,7 @@ CHROMIUM_FLAGS = (
     "--disable-sync",
     "--disable-quic",
     "--no-proxy-server",  # loopback only: never route the sandbox through a proxy
+    "--disable-dev-shm-usage",  # a container's /dev/shm is 64 MB (build.yml's Linux leg)
 )
 _CONSENT_FORM = 'form[action$="/oauth/authorize/decision"]'
 #: The relay page's file name, wherever it is hosted (its script navigates on by itself).

@@ -150,6 +150,7 @@ def test_macos_bundle_keys() -> None:
     plist = spec_support.macos_info_plist(__version__, "Kit Desktop")
     assert plist["CFBundleShortVersionString"] == __version__
     assert plist["NSHighResolutionCapable"] is True
+    assert plist["LSMinimumSystemVersion"] == "13.0"  # PySide6's macOS wheels need it
 
 
 def test_spec_reads_the_one_version_and_bundles_resources() -> None:

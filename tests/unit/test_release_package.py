@@ -102,3 +102,40 @@ def test_checksums_are_what_sha256sum_checks(tmp_path: Path) -> None:
         [checker, "-c", "SHA256SUMS"], cwd=tmp_path, capture_output=True, text=True, check=False
     )
     assert tampered.returncode == 1
+
+
+def test_the_readme_says_whether_windows_will_warn() -> None:
+    unsigned = package.readme("win32", "1.0.0")
+    signed = package.readme("win32", "1.0.0", signed=True)
+    assert '"More info", then "Run anyway"' in unsigned
+    assert "Run anyway" not in signed and "This copy is signed" in signed
+
+
+def test_the_linux_readme_and_install_sh_carry_the_c_library_the_build_needs() -> None:
+    assert "glibc 2.36 or newer" in package.readme("linux", "1.0.0", glibc=(2, 36))
+    script = package.install_script((2, 36))
+    assert "\nNEEDS_GLIBC=2.36\n" in script
+    assert script.count("NEEDS_GLIBC=") == 1
+    source = (ROOT / "packaging" / "linux" / "install.sh").read_text(encoding="utf-8")
+    assert "\nNEEDS_GLIBC=0\n" in source  # no check from the source tree
+
+
+def test_glibc_needed_reads_what_an_elf_file_asks_for(tmp_path: Path) -> None:
+    shutil.copy(sys.executable, tmp_path / "python")
+    (tmp_path / "notes.txt").write_text("not ELF", encoding="utf-8")
+    assert package.glibc_needed(tmp_path) >= (2, 17)
+    assert package.glibc_needed(tmp_path / "empty-folder-that-is-missing") == (2, 17)
+
+
+def test_hdiutil_is_tried_again_when_the_mac_says_resource_busy() -> None:
+    answers = iter([1, 1, 0])
+    calls: list[list[str]] = []
+
+    def run(command: list[str]) -> int:
+        calls.append(command)
+        return next(answers)
+
+    package.run_retried(["hdiutil", "create"], pause=0, run=run)
+    assert len(calls) == 3
+    with pytest.raises(subprocess.CalledProcessError):
+        package.run_retried(["hdiutil", "create"], attempts=2, pause=0, run=lambda _: 16)

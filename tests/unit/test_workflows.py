@@ -199,3 +199,24 @@ def test_make_lint_checks_the_workflows() -> None:
     assert "actionlint" in lint
     assert "zizmor --offline --persona pedantic" in lint
     assert "shellcheck" in lint
+
+
+def test_a_hang_or_a_refusal_cannot_pass_silently() -> None:
+    assert step("Smoke test")["timeout-minutes"] <= 5
+    assert step("Smoke test (the window's program, Windows)")["timeout-minutes"] <= 3
+    finder = step("Find the signing secrets")["run"]
+    assert "::error title=Signing secrets incomplete::" in finder
+    assert "need MACOS_CERTIFICATE MACOS_CERTIFICATE_PASSWORD MACOS_SIGNING_IDENTITY" in finder
+    notarise = step("Sign and notarise the disk image (macOS)")["run"]
+    assert "--output-format json" in notarise and '"$status" != Accepted' in notarise
+    windows = step("Sign the programs (Windows)")["run"]
+    assert "--smoke-test" in windows  # still works once signed
+    assert "$signed" in step("Package for creators")["run"]
+
+
+def test_builds_are_kept_as_tars_and_releases_are_drafts_until_complete() -> None:
+    assert "tar -cf" in step("Pack the build")["run"]
+    assert step("Keep the build")["with"]["path"] == "dist/artifact/"
+    publish = "\n".join(item.get("run", "") for item in steps("release.yml", "publish"))
+    assert publish.index("--draft") < publish.index('gh release edit "$TAG" --draft=false')
+    assert "Get-FileHash" in publish and "shasum -a 256 -c" in publish
