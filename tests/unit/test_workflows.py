@@ -175,9 +175,19 @@ def test_a_version_tag_releases_what_the_build_workflow_makes() -> None:
 def test_signing_runs_with_its_secrets_and_says_so_without_them() -> None:
     finder = step("Find the signing secrets")["run"]
     assert finder.count("::notice title=") == 3  # Windows unsigned, macOS unsigned, not notarised
-    for title in ("Sign the programs (Windows)", "Sign the app (macOS)"):
+    for title in ("Check the signed programs (Windows)", "Sign the app (macOS)"):
         assert step(title)["if"].startswith("steps.signing.outputs.sign == 'true'")
-    assert "signtool.FullName sign" in step("Sign the programs (Windows)")["run"]
+    azure = step("Sign the programs (Windows, Azure Artifact Signing)")
+    assert azure["if"].startswith("steps.signing.outputs.windows_signer == 'azure'")
+    assert azure["uses"].startswith("azure/artifact-signing-action@")
+    assert azure["with"]["cache-dependencies"] is False  # a release restores no cache
+    assert (
+        "Kit Desktop.exe" in azure["with"]["files"]
+        and "kit-desktop-cli.exe" in azure["with"]["files"]
+    )
+    pfx = step("Sign the programs (Windows, a .pfx)")
+    assert pfx["if"].startswith("steps.signing.outputs.windows_signer == 'pfx'")
+    assert "signtool.FullName sign" in pfx["run"]
     mac = step("Sign the app (macOS)")["run"]
     assert "--options runtime" in mac and "packaging/macos/entitlements.plist" in mac
     assert "--smoke-test" in mac  # still works once signed with the hardened runtime
@@ -209,8 +219,9 @@ def test_a_hang_or_a_refusal_cannot_pass_silently() -> None:
     assert "need MACOS_CERTIFICATE MACOS_CERTIFICATE_PASSWORD MACOS_SIGNING_IDENTITY" in finder
     notarise = step("Sign and notarise the disk image (macOS)")["run"]
     assert "--output-format json" in notarise and '"$status" != Accepted' in notarise
-    windows = step("Sign the programs (Windows)")["run"]
-    assert "--smoke-test" in windows  # still works once signed
+    windows = step("Check the signed programs (Windows)")["run"]
+    assert "verify /pa" in windows and "--smoke-test" in windows  # still works once signed
+    assert "need AZURE_CLIENT_ID AZURE_TENANT_ID AZURE_CLIENT_SECRET" in finder
     assert "$signed" in step("Package for creators")["run"]
 
 
