@@ -61,6 +61,11 @@ BUNDLE_EXCLUSIONS: tuple[tuple[str, str], ...] = (
     (_QT + "plugins/wayland-shell-integration/libwl-shell-plugin.so", "obsolete wl_shell"),
     (_QT + "lib/libQt6WlShellIntegration*", "only for the wl-shell plugin"),
     (_QT + "plugins/imageformats/libq[!s]*.so", "no images but PNG (built in) and SVG"),
+    # macOS keeps Linux's layout under PySide6/Qt/ with .dylib plugins (the wheel's plugin
+    # and translation files are in tests/data/macos-pyside6-plugins.txt).
+    (_QT + "plugins/imageformats/libq[!s]*.dylib", "no images but PNG (built in) and SVG"),
+    (_QT + "plugins/platforms/libqminimal.dylib", "test platform (offscreen is kept)"),
+    (_QT + "plugins/vectorimageformats/*", "no Lottie animations"),
     (_QT + "plugins/networkinformation/*", "Qt networking is not used"),
     (_QT + "plugins/tls/*", "HTTPS goes through requests and Python's ssl"),
     (_QT + "plugins/printsupport/*", "nothing is printed"),

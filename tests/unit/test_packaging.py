@@ -210,3 +210,21 @@ def test_a_real_windows_build_leaves_out_what_the_linux_one_does() -> None:
         "qgif.dll", "qicns.dll", "qico.dll", "qjpeg.dll", "qtga.dll", "qtiff.dll",
         "qwbmp.dll", "qwebp.dll",
     }  # fmt: skip
+
+
+MACOS_FILES = (
+    (ROOT / "tests" / "data" / "macos-pyside6-plugins.txt").read_text(encoding="utf-8").split()
+)
+
+
+def test_the_macos_wheel_keeps_only_what_the_window_needs() -> None:
+    # The plugins and translations of PySide6-Essentials' macOS wheel (6.11.3, universal2)
+    kept = sorted(name for name in MACOS_FILES if spec_support.excluded_reason(name) is None)
+    assert kept == [
+        "PySide6/Qt/plugins/iconengines/libqsvgicon.dylib",
+        "PySide6/Qt/plugins/imageformats/libqsvg.dylib",
+        "PySide6/Qt/plugins/platforms/libqcocoa.dylib",
+        "PySide6/Qt/plugins/platforms/libqoffscreen.dylib",  # the smoke test
+        "PySide6/Qt/plugins/styles/libqmacstyle.dylib",
+    ]
+    assert len(MACOS_FILES) > 200
