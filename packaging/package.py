@@ -240,12 +240,12 @@ def sha256sums(files: Iterable[Path]) -> str:
 def package(platform: str, dist: Path, out: Path, *, signed: bool = False) -> Path:
     """Package this platform's one-folder build under ``dist`` into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
-    names = program_names(platform)
-    if platform == "darwin":
-        return macos_dmg(dist / "onedir" / f"{APP_NAME}.app", out)
-    folder = dist / "onedir" / names.folder
+    built = f"{APP_NAME}.app" if platform == "darwin" else program_names(platform).folder
+    folder = dist / "onedir" / built
     if not folder.is_dir():
         raise SystemExit(f"no one-folder build at {folder}: build it first (make dist)")
+    if platform == "darwin":
+        return macos_dmg(folder, out)
     if platform == "win32":
         return windows_zip(folder, out, signed=signed)
     return linux_tarball(folder, out)

@@ -61,9 +61,10 @@ def test_the_windows_zip_holds_the_folder_with_both_programs_and_a_readme(tmp_pa
     assert "kit-desktop-cli.exe status" in words
 
 
-def test_a_missing_build_says_what_to_run(tmp_path: Path) -> None:
+@pytest.mark.parametrize("platform", ["linux", "win32", "darwin"])
+def test_a_missing_build_says_what_to_run(tmp_path: Path, platform: str) -> None:
     with pytest.raises(SystemExit, match=r"no one-folder build at .*make dist"):
-        package.package("linux", tmp_path / "dist", tmp_path / "out")
+        package.package(platform, tmp_path / "dist", tmp_path / "out")
 
 
 def test_the_disk_image_holds_the_app_beside_a_link_to_applications(tmp_path: Path) -> None:
